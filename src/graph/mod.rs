@@ -1,0 +1,249 @@
+//! Graph: [`Ast`] → [`ParseGraph`], by executing the statements as flowchart.js does.
+//!
+//! Owns petgraph. The parse graph holds every record flowchart.js creates,
+//! including shadowed redefinitions, and every branch it stores, including
+//! the ones its renderer ignores. [`Flow`] is the view flowrun executes and
+//! renders; [`drawing`] reproduces what flowchart.js itself draws.
+//!
+//! Invariant: statements run strictly in source order against the symbol
+//! table as it is at that moment; for each (node, branch) the last assignment wins.
+
+mod build;
+pub mod drawing;
+mod error;
+mod flow;
+pub mod json;
+mod node;
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+pub use build::build;
+pub use error::BuildError;
+pub use flow::{Flow, FlowEdge};
+pub use node::{Edge, Node, NodeKind, Unresolved};
+
+use crate::source::Span;
+
+/// A node of the parse graph (a flowchart.js symbol record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(NodeIndex);
+
+impl NodeId {
+    /// The position in creation (source) order.
+    pub fn index(self) -> usize {
+        self.0.index()
+    }
+}
+
+/// Where an edge's target came from: a resolved node, or a name that was undefined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A node.
+    Node(NodeId),
+    /// The name did not resolve (flowchart.js stores `undefined`).
+    Undefined,
+}
+
+/// One stored branch of a node, resolved or not, in flowchart.js's property order.
+#[derive(Clone, Copy, Debug)]
+pub enum Branch<'g> {
+    /// A branch to a node.
+    Edge(&'g Edge, NodeId),
+    /// A branch whose target name was undefined.
+    Unresolved(&'g Unresolved),
+}
+
+impl<'g> Branch<'g> {
+    /// The branch name.
+    pub fn name(&self) -> &'g str {
+        match self {
+            Branch::Edge(e, _) => &e.branch,
+            Branch::Unresolved(u) => &u.branch,
+        }
+    }
+
+    /// The direction stored with it.
+    pub fn direction(&self) -> Option<&'g str> {
+        match self {
+            Branch::Edge(e, _) => e.direction.as_deref(),
+            Branch::Unresolved(u) => u.direction.as_deref(),
+        }
+    }
+
+    /// The target node, if it resolved.
+    pub fn target(&self) -> Option<NodeId> {
+        match self {
+            Branch::Edge(_, t) => Some(*t),
+            Branch::Unresolved(_) => None,
+        }
+    }
+
+    /// The connection that set it.
+    pub fn span(&self) -> Span {
+        match self {
+            Branch::Edge(e, _) => e.span,
+            Branch::Unresolved(u) => u.span,
+        }
+    }
+
+    fn order(&self) -> u32 {
+        match self {
+            Branch::Edge(e, _) => e.order,
+            Branch::Unresolved(u) => u.order,
+        }
+    }
+}
+
+/// Everything flowchart.js's `parse()` stores, plus what flowrun noticed on the way.
+#[derive(Clone, Debug, Default)]
+pub struct ParseGraph {
+    graph: DiGraph<Node, Edge>,
+    /// Branches whose target was undefined, per source node.
+    unresolved: Vec<Unresolved>,
+    unresolved_by_node: HashMap<NodeIndex, Vec<usize>>,
+    /// `chart.start`: the first token of the first connection.
+    start: Option<(NodeId, Span)>,
+    /// The symbol table at the end: key → live node, in JS property order.
+    live: Vec<(String, NodeId)>,
+    live_index: HashMap<String, NodeId>,
+    /// Things that happened while executing the statements.
+    events: Vec<Event>,
+    /// Statements that make flowchart.js's parse throw.
+    errors: Vec<BuildError>,
+}
+
+/// Something the build noticed that is legal for flowchart.js but worth a warning.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A key was defined again; connections before this line keep the old node.
+    Redefined {
+        /// The old node.
+        old: NodeId,
+        /// The new node.
+        new: NodeId,
+    },
+    /// A later connection replaced an earlier edge of the same (node, branch).
+    Overwritten {
+        /// The node.
+        node: NodeId,
+        /// The branch.
+        branch: String,
+        /// The earlier connection.
+        old: Span,
+        /// The later one.
+        new: Span,
+    },
+    /// An `@annotation` that flowchart.js drops (wrong node type or branch).
+    DroppedAnnotation {
+        /// The annotation.
+        span: Span,
+        /// Why it is dropped.
+        reason: String,
+    },
+}
+
+impl ParseGraph {
+    /// `chart.start`, if any connection was seen.
+    pub fn start(&self) -> Option<NodeId> {
+        self.start.map(|(id, _)| id)
+    }
+
+    /// The token that made the start.
+    pub fn start_span(&self) -> Option<Span> {
+        self.start.map(|(_, s)| s)
+    }
+
+    /// A node.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.graph[id.0]
+    }
+
+    /// All nodes, in creation order.
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> + '_ {
+        self.graph
+            .node_indices()
+            .map(move |i| (NodeId(i), &self.graph[i]))
+    }
+
+    /// Number of nodes (records), shadowed ones included.
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// The live node for a key (the symbol table at the end).
+    pub fn lookup(&self, key: &str) -> Option<NodeId> {
+        self.live_index.get(key).copied()
+    }
+
+    /// Live keys in JS property order.
+    pub fn live(&self) -> &[(String, NodeId)] {
+        &self.live
+    }
+
+    /// Whether a node is still in the symbol table (not shadowed by a redefinition).
+    pub fn is_live(&self, id: NodeId) -> bool {
+        self.lookup(&self.node(id).key) == Some(id)
+    }
+
+    /// The stored branches of a node in flowchart.js's property order.
+    pub fn branches(&self, id: NodeId) -> Vec<Branch<'_>> {
+        let mut out: Vec<Branch<'_>> = self
+            .graph
+            .edges(id.0)
+            .map(|e| Branch::Edge(e.weight(), NodeId(e.target())))
+            .collect();
+        if let Some(list) = self.unresolved_by_node.get(&id.0) {
+            out.extend(
+                list.iter()
+                    .map(|&i| Branch::Unresolved(&self.unresolved[i])),
+            );
+        }
+        out.sort_by_key(Branch::order);
+        // JS puts array-index property names first.
+        out.sort_by_key(|b| !crate::syntax::js::is_array_index(b.name()));
+        out
+    }
+
+    /// The branch `name` of a node, if stored.
+    pub fn branch(&self, id: NodeId, name: &str) -> Option<Branch<'_>> {
+        if let Some(e) = self.graph.edges(id.0).find(|e| e.weight().branch == name) {
+            return Some(Branch::Edge(e.weight(), NodeId(e.target())));
+        }
+        self.unresolved_by_node.get(&id.0).and_then(|list| {
+            list.iter()
+                .map(|&i| &self.unresolved[i])
+                .find(|u| u.branch == name)
+                .map(Branch::Unresolved)
+        })
+    }
+
+    /// Every resolved edge: (source, edge, target).
+    pub fn edges(&self) -> impl Iterator<Item = (NodeId, &Edge, NodeId)> + '_ {
+        self.graph
+            .edge_references()
+            .map(|e| (NodeId(e.source()), e.weight(), NodeId(e.target())))
+    }
+
+    /// Every unresolved branch.
+    pub fn unresolved(&self) -> &[Unresolved] {
+        &self.unresolved
+    }
+
+    /// What the build noticed.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Statements that make flowchart.js's parse throw.
+    pub fn errors(&self) -> &[BuildError] {
+        &self.errors
+    }
+
+    /// Edge weight by index (for petgraph algorithms in `check`).
+    pub(crate) fn petgraph(&self) -> &DiGraph<Node, Edge> {
+        &self.graph
+    }
+}

@@ -1,0 +1,4 @@
+//! flowrun: executable flowcharts.
+pub mod graph;
+pub mod source;
+pub mod syntax;

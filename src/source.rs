@@ -1,0 +1,148 @@
+//! Source texts and byte spans.
+//!
+//! A [`Span`] is a byte range into the text of one flow. A flow read from a
+//! Markdown fence keeps its own text, plus a map back to the file, so that
+//! diagnostics can point at the right line of the `.md` (see [`Source`]).
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use miette::SourceSpan;
+
+/// A byte range into a flow's text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from a byte range.
+    pub fn new(start: usize, end: usize) -> Self {
+        Self {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    /// An empty span at `at`.
+    pub fn empty(at: usize) -> Self {
+        Self { start: at, end: at }
+    }
+
+    /// The smallest span covering both.
+    #[must_use]
+    pub fn join(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    /// Length in bytes.
+    pub fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether the span is empty.
+    pub fn is_empty(self) -> bool {
+        self.end == self.start
+    }
+
+    /// As a range.
+    pub fn range(self) -> Range<usize> {
+        self.start..self.end
+    }
+}
+
+impl From<Range<usize>> for Span {
+    fn from(r: Range<usize>) -> Self {
+        Span::new(r.start, r.end)
+    }
+}
+
+/// One flow's text, where it came from, and how its offsets map into that file.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The file name shown in diagnostics (`-` for stdin).
+    pub name: String,
+    /// The whole file's text.
+    pub file_text: Arc<str>,
+    /// The flow's own text (the file itself, or one fence's content).
+    pub text: Arc<str>,
+    /// Pieces of `text` that come from the file: `(flow offset, file offset)`, sorted.
+    segments: Vec<(usize, usize)>,
+}
+
+impl Source {
+    /// A flow that is the whole file.
+    pub fn whole(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        let text = text.into();
+        Self {
+            name: name.into(),
+            file_text: Arc::clone(&text),
+            text,
+            segments: vec![(0, 0)],
+        }
+    }
+
+    /// A flow embedded in a file, built from `(file range)` pieces in order.
+    pub fn embedded(name: impl Into<String>, file_text: Arc<str>, pieces: &[Range<usize>]) -> Self {
+        let mut text = String::new();
+        let mut segments = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            segments.push((text.len(), piece.start));
+            text.push_str(&file_text[piece.clone()]);
+        }
+        if segments.is_empty() {
+            segments.push((0, 0));
+        }
+        Self {
+            name: name.into(),
+            file_text,
+            text: text.into(),
+            segments,
+        }
+    }
+
+    /// Maps a flow offset to a file offset.
+    pub fn file_offset(&self, at: usize) -> usize {
+        let i = self.segments.partition_point(|&(flow, _)| flow <= at);
+        let (flow, file) = self.segments[i.saturating_sub(1)];
+        file + (at - flow)
+    }
+
+    /// Maps a flow span to a file span.
+    pub fn file_span(&self, span: Span) -> SourceSpan {
+        let start = self.file_offset(span.start);
+        let end = if span.is_empty() {
+            start
+        } else {
+            self.file_offset(span.end - 1) + 1
+        }
+        .min(self.file_text.len());
+        let start = start.min(end);
+        SourceSpan::new(start.into(), end - start)
+    }
+
+    /// 1-based line and column (in characters) of a flow offset, in the file.
+    pub fn line_col(&self, at: usize) -> (usize, usize) {
+        let at = self.file_offset(at).min(self.file_text.len());
+        let before = &self.file_text[..floor_char_boundary(&self.file_text, at)];
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut at: usize) -> usize {
+    while at > 0 && !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+impl From<Span> for SourceSpan {
+    fn from(span: Span) -> Self {
+        SourceSpan::new(span.start.into(), span.len())
+    }
+}

@@ -1,0 +1,311 @@
+//! Statements → [`Ast`], applying flowchart.js's string rules.
+//!
+//! pest finds the logical statements and their kind (`grammar/flow.pest`);
+//! each statement's values are then computed with exactly the `split`,
+//! `indexOf` and `substring` calls flowchart.js makes (`src/flowchart.parse.js`
+//! in 1.18.0), so odd inputs mean what they mean there.
+
+use pest::Parser;
+
+use crate::syntax::ast::{
+    Annotation, Ast, Connection, Definition, Ignored, LineStyle, Statement, StyleRef, Token,
+};
+use crate::syntax::js;
+use crate::syntax::parser::{FlowParser, Rule};
+use crate::syntax::statement::StmtText;
+
+/// Parses a flow text. Never fails: every text is a flow to flowchart.js.
+pub fn parse(text: &str) -> Ast {
+    let trimmed = js::trim_range(text);
+    let verbatim_from = last_line_start(text, trimmed.clone());
+    let mut statements = Vec::new();
+    let mut pos = trimmed.start;
+    while pos < trimmed.end {
+        let input = &text[pos..trimmed.end];
+        let (rule, len) = match FlowParser::parse(Rule::statement, input) {
+            Ok(mut pairs) => match pairs.next().and_then(|p| p.into_inner().next()) {
+                Some(kind) => (kind.as_rule(), kind.as_span().end()),
+                None => (Rule::ignored, line_len(input)),
+            },
+            // The grammar is total; fall back to one ignored line rather than panic.
+            Err(_) => (Rule::ignored, line_len(input)),
+        };
+        let len = if len == 0 {
+            line_len(input).max(1)
+        } else {
+            len
+        };
+        let len = floor_boundary(input, len);
+        let stmt = StmtText::new(&input[..len], pos, verbatim_from);
+        statements.push(match rule {
+            Rule::definition => Statement::Definition(definition(&stmt)),
+            Rule::connection => Statement::Connection(connection(stmt)),
+            Rule::line_style => Statement::LineStyle(line_style(&stmt)),
+            _ => Statement::Ignored(Ignored {
+                text: stmt.text.to_string(),
+                span: stmt.span(0..stmt.text.len()),
+            }),
+        });
+        pos += len;
+        // Skip the line feed that ends the statement.
+        if text[pos..].starts_with('\n') {
+            pos += 1;
+        }
+    }
+    Ast { statements }
+}
+
+/// Where the last physical line of the trimmed text starts: its backslash-newlines stay verbatim.
+fn last_line_start(text: &str, trimmed: std::ops::Range<usize>) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = trimmed.end;
+    while i > trimmed.start + 1 {
+        i -= 1;
+        if bytes[i] == b'\n' && bytes[i - 1] != b'\\' {
+            return i + 1;
+        }
+    }
+    trimmed.start
+}
+
+fn line_len(input: &str) -> usize {
+    input.find('\n').unwrap_or(input.len())
+}
+
+fn floor_boundary(s: &str, mut at: usize) -> usize {
+    at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn definition(stmt: &StmtText<'_>) -> Definition {
+    let t: &str = &stmt.text;
+    let arrow = t.find("=>").unwrap_or(t.len());
+    let head = &t[..arrow];
+    let body_start = (arrow + 2).min(t.len());
+    let after = &t[body_start..];
+    let (body_len, discarded) = match after.find("=>") {
+        Some(i) => (i, Some(stmt.span(body_start + i..t.len()))),
+        None => (after.len(), None),
+    };
+    let body = &after[..body_len];
+
+    let (key, key_end, params) = match js::paren_group(head) {
+        Some(g) => {
+            let key = format!("{}{}", &head[..g.start], &head[g.end..]);
+            let mut params = Vec::new();
+            for entry in head[g.start + 1..g.end - 1].split(',') {
+                let parts: Vec<&str> = entry.split('=').collect();
+                if let [name, value] = parts[..] {
+                    js::set_property(&mut params, name, value.to_owned());
+                }
+            }
+            js::js_property_order(&mut params);
+            (key, g.start, params)
+        }
+        None => (head.to_owned(), head.len(), Vec::new()),
+    };
+
+    // Type and text: split at the first ": ".
+    let (mut kind, mut kind_len, mut text, text_start) = match body.find(": ") {
+        Some(i) => (&body[..i], i, Some(&body[i + 2..]), body_start + i + 2),
+        None => (body, body.len(), None, body_start),
+    };
+    let mut callback = None;
+    let mut link = None;
+    let truthy = |t: Option<&str>| t.is_some_and(|t| !t.is_empty());
+    if truthy(text) && text.is_some_and(|t| t.contains(":$")) {
+        let (a, b) = split_first(text.unwrap_or_default(), ":$");
+        text = Some(a);
+        callback = Some(b.to_owned());
+    } else if kind.contains(":$") {
+        let (a, b) = split_first(kind, ":$");
+        kind = a;
+        kind_len = a.len();
+        callback = Some(b.to_owned());
+    } else if truthy(text) && text.is_some_and(|t| t.contains(":>")) {
+        let (a, b) = split_first(text.unwrap_or_default(), ":>");
+        text = Some(a);
+        link = Some(b.to_owned());
+    } else if kind.contains(":>") {
+        let (a, b) = split_first(kind, ":>");
+        kind = a;
+        kind_len = a.len();
+        link = Some(b.to_owned());
+    }
+    if let Some(nl) = kind.find('\n') {
+        kind = &kind[..nl];
+        kind_len = nl;
+    }
+
+    let mut target = None;
+    if let Some(l) = link.as_deref().filter(|l| !l.is_empty()) {
+        let open = js::index_of(l, "[") + 1;
+        let close = js::index_of(l, "]");
+        if close >= 0 {
+            target = Some(l[js::substring(l, open, close)].to_owned());
+            link = Some(l[js::substring(l, 0, open - 1)].to_owned());
+        }
+    }
+
+    let mut flowstate = None;
+    if let Some(t) = text.filter(|t| !t.is_empty()) {
+        if let Some(bar) = t.rfind('|') {
+            flowstate = Some(js::trim(&t[bar + 1..]).to_owned());
+            text = Some(&t[..bar]);
+        }
+    }
+
+    Definition {
+        key,
+        key_span: stmt.span(0..key_end),
+        params,
+        kind: kind.to_owned(),
+        kind_span: stmt.span(body_start..body_start + kind_len),
+        text_span: text.map(|t| stmt.span(text_start..text_start + t.len())),
+        text: text.map(str::to_owned),
+        flowstate,
+        link,
+        target,
+        callback,
+        discarded,
+        span: stmt.span(0..t.len()),
+    }
+}
+
+fn split_first<'a>(s: &'a str, pat: &str) -> (&'a str, &'a str) {
+    match s.find(pat) {
+        Some(i) => (&s[..i], &s[i + pat.len()..]),
+        None => (s, ""),
+    }
+}
+
+/// flowchart.js's `getAnnotation`: an `@label` in the statement's first `(...)`.
+fn annotation_of(t: &str) -> Option<(usize, String)> {
+    let open = js::index_of(t, "(") + 1;
+    let close = js::index_of(t, ")");
+    let range = js::substring(t, open, close);
+    let mut tmp = &t[range.clone()];
+    if js::index_of(tmp, ",") > 0 {
+        tmp = &tmp[..tmp.find(',').unwrap_or(tmp.len())];
+    }
+    let mut pieces = tmp.split('@');
+    pieces.next();
+    let label = pieces.next()?;
+    if close < 0 || label.is_empty() {
+        return None;
+    }
+    let at = t.find(&format!("@{label}"))?;
+    Some((at, label.to_owned()))
+}
+
+fn connection(mut stmt: StmtText<'_>) -> Connection {
+    let span = stmt.span(0..stmt.text.len());
+    let annotation = annotation_of(&stmt.text).map(|(at, text)| {
+        let ann_span = stmt.span(at..at + 1 + text.len());
+        stmt.remove(at..at + 1 + text.len());
+        Annotation {
+            text,
+            span: ann_span,
+        }
+    });
+    let t: &str = &stmt.text;
+    let mut tokens = Vec::new();
+    let mut start = 0;
+    for piece in t.split("->") {
+        let range = start..start + piece.len();
+        start = range.end + 2;
+        tokens.push(token(&stmt, piece, range));
+    }
+    Connection {
+        tokens,
+        annotation,
+        span,
+    }
+}
+
+fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token {
+    let value = |s: &str| {
+        let open = js::index_of(s, "(") + 1;
+        let close = js::index_of(s, ")");
+        (close >= 0).then(|| s[js::substring(s, open, close)].to_owned())
+    };
+    // `(true)` / `(false)`: flowchart.js replaces the first `true`/`false` anywhere in the token.
+    let mut tok = std::borrow::Cow::Borrowed(raw);
+    if matches!(value(raw).as_deref(), Some("true" | "false")) {
+        tok = std::borrow::Cow::Owned(raw.replacen("true", "yes", 1).replacen("false", "no", 1));
+    }
+    let next = match value(&tok) {
+        Some(v) if !v.contains(',') && v != "yes" && v != "no" => format!("next, {v}"),
+        Some(v) => v,
+        None => "next".to_owned(),
+    };
+    let (branch, direction) = match next.split_once(',') {
+        Some((b, rest)) => {
+            let second = rest.split(',').next().unwrap_or_default();
+            (b.to_owned(), Some(js::trim(second).to_owned()))
+        }
+        None => (next, None),
+    };
+    let key_len = if tok.contains(')') {
+        let open = js::index_of(&tok, "(");
+        js::substring(&tok, 0, open).end
+    } else {
+        tok.len()
+    };
+    let key = tok[..key_len].to_owned();
+    // Spans refer to the written token; an aliased key keeps its written length where it can.
+    let key_span = if raw.get(..key_len) == Some(key.as_str()) {
+        stmt.span(range.start..range.start + key_len)
+    } else {
+        stmt.span(range.clone())
+    };
+    let spec_span = match (raw.find('('), raw.find(')')) {
+        (Some(o), Some(c)) if o < c => Some(stmt.span(range.start + o..range.start + c + 1)),
+        _ => None,
+    };
+    Token {
+        key,
+        key_span,
+        branch,
+        direction,
+        spec_span,
+        span: stmt.span(range),
+    }
+}
+
+fn line_style(stmt: &StmtText<'_>) -> LineStyle {
+    let t: &str = &stmt.text;
+    let mut refs = Vec::new();
+    let mut start = 0;
+    for piece in t.split("@>") {
+        let range = start..start + piece.len();
+        start = range.end + 2;
+        let open = js::index_of(piece, "(") + 1;
+        let close = js::index_of(piece, ")");
+        let key_len = if close >= 0 {
+            js::substring(piece, 0, open - 1).end
+        } else {
+            piece.len()
+        };
+        let (style, style_range) = if close >= 0 {
+            let r = js::substring(piece, open, close);
+            (piece[r.clone()].to_owned(), r)
+        } else {
+            ("{}".to_owned(), piece.len()..piece.len())
+        };
+        refs.push(StyleRef {
+            key: piece[..key_len].to_owned(),
+            key_span: stmt.span(range.start..range.start + key_len),
+            style,
+            style_span: stmt.span(range.start + style_range.start..range.start + style_range.end),
+            span: stmt.span(range),
+        });
+    }
+    LineStyle {
+        refs,
+        span: stmt.span(0..t.len()),
+    }
+}

@@ -1,0 +1,16 @@
+//! Syntax: flow text → [`Ast`].
+//!
+//! Owns pest (nothing outside this module sees a `Pair`). Parsing never fails:
+//! like flowchart.js, it accepts every text, and mistakes are found when the
+//! statements are executed (`graph`) and checked (`check`).
+
+pub mod ast;
+pub(crate) mod js;
+mod lower;
+pub mod parser;
+mod statement;
+
+pub use ast::{
+    Annotation, Ast, Connection, Definition, Ignored, LineStyle, Statement, StyleRef, Token,
+};
+pub use lower::parse;

@@ -1,0 +1,5 @@
+//! flowrun's tests: one binary (see Cargo.toml), one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod conformance;
+mod support;
