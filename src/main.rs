@@ -1,1 +1,5 @@
-fn main() {}
+//! The `flowrun` binary: everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    flowrun::cli::main()
+}

@@ -88,8 +88,10 @@ fn compare_dir(dir: &std::path::Path, deviations: &[(&str, &str)]) -> (usize, St
             continue;
         }
         let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).to_string();
-        let expected: Value =
-            serde_json::from_str(&std::fs::read_to_string(path.with_extension("expected.json")).unwrap()).unwrap();
+        let expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(path.with_extension("expected.json")).unwrap(),
+        )
+        .unwrap();
         let ours = graph_json(&text, Render::Yes);
         for d in compare(&name, &ours, &expected) {
             writeln!(report, "{d}").unwrap();

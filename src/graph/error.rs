@@ -12,7 +12,7 @@ use crate::source::Span;
 #[derive(Clone, Debug, Error, Diagnostic, PartialEq, Eq)]
 pub enum BuildError {
     /// A chain uses an undefined node as a source.
-    #[error("`{name}` is not defined, but a connection starts from it")]
+    #[error("`{}` is not defined, but a connection starts from it", shown(name))]
     #[diagnostic(code(flowrun::graph::undefined_source))]
     UndefinedSource {
         /// The name as written (untrimmed).
@@ -25,7 +25,7 @@ pub enum BuildError {
         help: Option<String>,
     },
     /// An `@annotation` on a chain whose first node is undefined.
-    #[error("`{name}` is not defined, but its branch has an annotation")]
+    #[error("`{}` is not defined, but its branch has an annotation", shown(name))]
     #[diagnostic(code(flowrun::graph::annotation_on_undefined))]
     AnnotationOnUndefined {
         /// The name as written.
@@ -38,7 +38,7 @@ pub enum BuildError {
         help: Option<String>,
     },
     /// A line-style statement names an undefined node.
-    #[error("`{name}` in a line style (`@>`) is not defined")]
+    #[error("`{}` in a line style (`@>`) is not defined", shown(name))]
     #[diagnostic(code(flowrun::graph::undefined_style_node))]
     UndefinedStyleNode {
         /// The name as written.
@@ -77,4 +77,12 @@ impl BuildError {
             | BuildError::BadStyleJson { span, .. } => *span,
         }
     }
+}
+
+/// A name as shown in a message: line breaks visible, the empty name named.
+pub(crate) fn shown(name: &str) -> String {
+    if name.is_empty() {
+        return "(empty name)".to_owned();
+    }
+    name.replace('\r', "\\r").replace('\n', "\\n")
 }

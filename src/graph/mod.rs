@@ -21,7 +21,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 pub use build::build;
+pub(crate) use build::hint;
 pub use error::BuildError;
+pub(crate) use error::shown;
 pub use flow::{Flow, FlowEdge};
 pub use node::{Edge, Node, NodeKind, Unresolved};
 
@@ -240,10 +242,5 @@ impl ParseGraph {
     /// Statements that make flowchart.js's parse throw.
     pub fn errors(&self) -> &[BuildError] {
         &self.errors
-    }
-
-    /// Edge weight by index (for petgraph algorithms in `check`).
-    pub(crate) fn petgraph(&self) -> &DiGraph<Node, Edge> {
-        &self.graph
     }
 }

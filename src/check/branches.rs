@@ -1,0 +1,169 @@
+//! Branches: ignored ones, missing ones, overwritten ones, and those that go nowhere.
+
+use std::collections::HashMap;
+
+use crate::check::Problem;
+use crate::graph::{Event, Flow, NodeKind, ParseGraph};
+use crate::syntax::{Ast, Statement};
+
+pub(crate) fn check(ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let all_keys: HashMap<String, crate::source::Span> = ast
+        .statements
+        .iter()
+        .filter_map(|s| match s {
+            Statement::Definition(d) => Some((d.key.clone(), d.key_span)),
+            _ => None,
+        })
+        .rev()
+        .collect();
+    for u in g.unresolved() {
+        out.push(Problem::UndefinedTarget {
+            name: u.name.clone(),
+            span: u.target_span,
+            help: crate::graph::hint(
+                &u.name,
+                u.target_span,
+                &all_keys,
+                g.live().iter().map(|(k, _)| k.as_str()),
+            ),
+        });
+    }
+    for event in g.events() {
+        if let Event::Overwritten {
+            node,
+            branch,
+            old,
+            new,
+        } = event
+        {
+            out.push(Problem::OverwrittenEdge {
+                key: g.node(*node).key.clone(),
+                branch: branch.clone(),
+                span: *new,
+                old: *old,
+            });
+        }
+    }
+    for (id, node) in g.nodes() {
+        let Some(kind) = node.kind else { continue };
+        if !g.is_live(id) && !flow.is_reachable(id) {
+            continue;
+        }
+        let followed: Vec<_> = flow
+            .successors(id)
+            .iter()
+            .map(|e| (e.branch, e.span))
+            .collect();
+        for b in g.branches(id) {
+            let name = b.name();
+            if followed.iter().any(|(f, s)| *f == name || *s == b.span()) {
+                continue;
+            }
+            let target = b
+                .target()
+                .map_or_else(|| "…".to_owned(), |t| g.node(t).key.clone());
+            if kind == NodeKind::Condition && name == "next" {
+                out.push(Problem::PlainArrowFromCondition {
+                    key: node.key.clone(),
+                    span: b.span(),
+                    help: plain_arrow_help(g, id, &node.key, &target, b.direction()),
+                });
+                continue;
+            }
+            out.push(Problem::IgnoredBranch {
+                key: node.key.clone(),
+                kind: kind.name().to_owned(),
+                branch: name.to_owned(),
+                span: b.span(),
+                help: ignored_branch_help(kind, &node.key, name, &target, b.direction()),
+            });
+        }
+        if kind == NodeKind::Condition && flow.is_reachable(id) {
+            let has = |b: &str| g.branch(id, b).is_some();
+            let present = match (has("yes"), has("no")) {
+                (true, true) => continue,
+                (true, false) => "yes",
+                (false, true) => "no",
+                (false, false) => "none",
+            };
+            for missing in ["yes", "no"].into_iter().filter(|b| !has(b)) {
+                out.push(Problem::MissingBranch {
+                    key: node.key.clone(),
+                    missing,
+                    span: node.key_span,
+                    present,
+                    help: format!(
+                        "add `{key}({missing})->target`; a run that answers `{missing}` has nowhere to go",
+                        key = node.key
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn plain_arrow_help(
+    g: &ParseGraph,
+    id: crate::graph::NodeId,
+    key: &str,
+    target: &str,
+    dir: Option<&str>,
+) -> String {
+    let branch_to = |b: &str| {
+        g.branch(id, b)
+            .and_then(|b| b.target())
+            .map(|t| g.node(t).key.clone())
+    };
+    let (yes, no) = (branch_to("yes"), branch_to("no"));
+    let mut help = match (&yes, &no) {
+        (Some(y), _) if y == target => {
+            format!("it agrees with `{key}(yes)->{target}`, so nothing is lost: delete it")
+        }
+        (Some(y), Some(n)) => format!(
+            "only `{key}(yes)->{y}` and `{key}(no)->{n}` are followed, so this edge to `{target}` is never taken; delete it or make it a branch"
+        ),
+        _ => format!("write `{key}(yes)->{target}` or `{key}(no)->{target}`"),
+    };
+    if let Some(d) = dir.filter(|d| !d.is_empty()) {
+        help.push_str(&format!(
+            " (`({d})` is read as a direction: a condition's branches are only `yes` and `no`)"
+        ));
+    }
+    help
+}
+
+fn ignored_branch_help(
+    kind: NodeKind,
+    key: &str,
+    branch: &str,
+    target: &str,
+    dir: Option<&str>,
+) -> String {
+    let trimmed = branch.trim();
+    if kind == NodeKind::Condition && (branch == "true" || branch == "false") {
+        let b = if branch == "true" { "yes" } else { "no" };
+        let d = dir.unwrap_or("right");
+        return format!(
+            "`{branch}` becomes `{b}` only without a direction: write `{key}({b}, {d})->{target}`"
+        );
+    }
+    if trimmed != branch && kind.branches().contains(&trimmed) {
+        return format!("remove the spaces: write `{key}({trimmed}, …)->{target}`");
+    }
+    let follows = kind
+        .branches()
+        .iter()
+        .map(|b| format!("`{b}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if kind.branches() == ["next"] {
+        format!(
+            "a {} follows only a plain `->`: write `{key}->{target}`",
+            kind.name()
+        )
+    } else {
+        format!("a {} follows only {follows}", kind.name())
+    }
+}

@@ -1,0 +1,137 @@
+//! Definitions: unknown types, redefinitions, dropped and glued text.
+
+use crate::check::Problem;
+use crate::graph::{Event, NodeKind, ParseGraph};
+use crate::source::Span;
+use crate::syntax::{Ast, Statement, js};
+
+pub(crate) fn check(text: &str, ast: &Ast, g: &ParseGraph) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (_, node) in g.nodes() {
+        if node.kind.is_none() {
+            out.push(Problem::UnknownType {
+                type_name: node.type_name.clone(),
+                key: node.key.clone(),
+                span: node.kind_span,
+                help: type_help(&node.type_name),
+            });
+        }
+    }
+    for event in g.events() {
+        match event {
+            Event::Redefined { old, new } => out.push(Problem::Redefined {
+                key: g.node(*new).key.clone(),
+                span: g.node(*new).key_span,
+                first: g.node(*old).key_span,
+            }),
+            Event::DroppedAnnotation { span, reason } => out.push(Problem::IgnoredAnnotation {
+                span: *span,
+                help: reason.clone(),
+            }),
+            Event::Overwritten { .. } => {}
+        }
+    }
+    for stmt in &ast.statements {
+        match stmt {
+            Statement::Definition(d) => {
+                if let Some(span) = d.discarded {
+                    out.push(Problem::DiscardedText { span });
+                }
+                for line in glued_lines(text, d.span).filter(|l| looks_like_comment(text, *l)) {
+                    out.push(Problem::GluedComment {
+                        span: line,
+                        what: format!("the text of `{}`", d.key),
+                        help: "flowchart.js has no comments: this line shows in the node's text; delete it".to_owned(),
+                    });
+                }
+            }
+            Statement::Connection(c) => {
+                let last = c
+                    .tokens
+                    .last()
+                    .map(|t| t.key.trim_end().to_owned())
+                    .unwrap_or_default();
+                for line in glued_lines(text, c.span).filter(|l| looks_like_comment(text, *l)) {
+                    out.push(Problem::GluedComment {
+                        span: line,
+                        what: "the last name of the connection above".to_owned(),
+                        help: format!(
+                            "flowchart.js has no comments: the name becomes `{last}` plus this line, which is undefined, so the edge is lost; delete the line"
+                        ),
+                    });
+                }
+            }
+            Statement::Ignored(i) => out.push(Problem::IgnoredText { span: i.span }),
+            Statement::LineStyle(_) => {}
+        }
+    }
+    out
+}
+
+/// The continuation lines of a statement (all its lines but the first).
+fn glued_lines(text: &str, span: Span) -> impl Iterator<Item = Span> + '_ {
+    let body = text.get(span.range()).unwrap_or_default();
+    let mut at = span.start;
+    body.split('\n').enumerate().filter_map(move |(i, line)| {
+        let s = Span::new(at, at + line.len());
+        at += line.len() + 1;
+        (i > 0).then_some(s)
+    })
+}
+
+fn looks_like_comment(text: &str, line: Span) -> bool {
+    let l = js::trim(text.get(line.range()).unwrap_or_default());
+    l.starts_with('#') || l.starts_with("//") || l.starts_with("<!--")
+}
+
+/// What to write instead of an unknown type.
+fn type_help(t: &str) -> String {
+    let names = NodeKind::ALL.map(NodeKind::name);
+    let list = names.join("`, `");
+    if let Some((before, after)) = t.split_once(':') {
+        if NodeKind::from_name(before).is_some() {
+            let after = js::trim(after);
+            return if after.is_empty() {
+                format!("the text is empty: write `{before}` alone, or `{before}: Some text`")
+            } else {
+                format!(
+                    "put a space after the colon: write `{before}: {after}` (flowchart.js splits type and text at `: `)"
+                )
+            };
+        }
+    }
+    if let Some((before, _)) = t.split_once('|') {
+        if NodeKind::from_name(before).is_some() {
+            return format!("a flowstate needs text before it: write `{before}: Text|state`");
+        }
+    }
+    let trimmed = js::trim(t);
+    if NodeKind::from_name(trimmed).is_some() {
+        return format!(
+            "remove the spaces around `{trimmed}`: flowchart.js does not trim the type (write `key=>{trimmed}: text`)"
+        );
+    }
+    let lower = trimmed.to_lowercase();
+    if NodeKind::from_name(&lower).is_some() {
+        return format!("types are lower-case: write `{lower}`");
+    }
+    let synonyms = [
+        ("decision", "condition"),
+        ("if", "condition"),
+        ("process", "operation"),
+        ("stop", "end"),
+        ("io", "inputoutput"),
+    ];
+    if let Some((_, k)) = synonyms.iter().find(|(s, _)| *s == lower) {
+        return format!("did you mean `{k}`? the node types are `{list}`");
+    }
+    if let Some(best) = names
+        .iter()
+        .map(|n| (strsim::damerau_levenshtein(&lower, n), *n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+    {
+        return format!("did you mean `{}`?", best.1);
+    }
+    format!("the node types are `{list}`")
+}

@@ -1,0 +1,36 @@
+//! Check: a flow's problems, every one at once, sorted by position.
+//!
+//! Each rule family lives in its own file and returns `Vec<Problem>`; errors
+//! are what makes flowchart.js throw or silently lose an edge, warnings are
+//! what it accepts but does not mean what the author probably meant.
+
+mod branches;
+mod definitions;
+mod problem;
+mod reach;
+mod start;
+
+pub use problem::{Problem, Severity};
+
+use crate::graph::{Flow, ParseGraph};
+use crate::syntax::Ast;
+
+/// All problems of a flow, sorted by position (errors first at the same place).
+pub fn check(text: &str, ast: &Ast, graph: &ParseGraph) -> Vec<Problem> {
+    let flow = Flow::new(graph);
+    let mut problems: Vec<Problem> = graph.errors().iter().cloned().map(Problem::Build).collect();
+    problems.extend(definitions::check(text, ast, graph));
+    problems.extend(start::check(text, ast, graph, &flow));
+    problems.extend(branches::check(ast, graph, &flow));
+    problems.extend(reach::check(graph, &flow));
+    problems.sort_by_key(|p| (p.span().start, p.severity(), p.span().end));
+    problems
+}
+
+/// `` `a`, `b` `` for a list of keys.
+pub(crate) fn quoted_list<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
+    keys.into_iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

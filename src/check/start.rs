@@ -1,0 +1,58 @@
+//! The start: no connection, several starts, a start that is not where the flow starts.
+
+use crate::check::Problem;
+use crate::graph::{Flow, NodeKind, ParseGraph};
+use crate::source::Span;
+use crate::syntax::Ast;
+
+pub(crate) fn check(text: &str, ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let Some(start) = g.start() else {
+        if g.errors().is_empty() {
+            let span = ast
+                .statements
+                .first()
+                .map_or(Span::new(0, text.len()), |s| {
+                    s.span()
+                        .join(ast.statements.last().map_or(s.span(), |l| l.span()))
+                });
+            out.push(Problem::NoStart { span });
+        }
+        return out;
+    };
+    let start_node = g.node(start);
+    let starts: Vec<_> = g
+        .live()
+        .iter()
+        .map(|(_, id)| *id)
+        .filter(|id| g.node(*id).kind == Some(NodeKind::Start))
+        .collect();
+    if start_node.kind == Some(NodeKind::Start) {
+        for other in starts.iter().filter(|id| **id != start) {
+            out.push(Problem::MultipleStarts {
+                span: g.node(*other).key_span,
+                first: start_node.key_span,
+            });
+        }
+    } else {
+        for other in &starts {
+            out.push(Problem::StartNotFirst {
+                key: g.node(*other).key.clone(),
+                actual: start_node.key.clone(),
+                span: g.node(*other).key_span,
+                first: g.start_span().unwrap_or_default(),
+            });
+        }
+    }
+    for id in flow.steps() {
+        for edge in flow.successors(id) {
+            if edge.target == Some(start) {
+                out.push(Problem::EdgeIntoStart {
+                    key: start_node.key.clone(),
+                    span: edge.span,
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,387 @@
+//! The command line: clap arguments → commands. The only module that reads
+//! files, prints, and decides exit codes.
+//!
+//! Exit codes: 0 success, 2 errors in a flow, bad usage or an unreadable file.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::check::Severity;
+use crate::document::{self, Document, FlowText, SelectError, Selector};
+use crate::graph::Flow;
+use crate::graph::json::{Render, to_json};
+use crate::report::{JsonDiagnostic, render_human};
+
+/// Exit code for a flow with errors, bad usage, or an I/O error.
+const EXIT_INVALID: u8 = 2;
+
+/// flowrun: check, draw and run flowchart.js runbooks.
+#[derive(Debug, Parser)]
+#[command(name = "flowrun", version, about, propagate_version = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Report every problem in flows (files, Markdown documents, directories, or `-` for stdin).
+    Check {
+        /// Files or directories (every .flow/.md below); `-` reads stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Check only this flow of each document: 1-based index or heading.
+        #[arg(long)]
+        flow: Option<String>,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+    },
+    /// Print a flow's graph.
+    Graph {
+        /// A file, or `-` for stdin.
+        path: PathBuf,
+        /// Which flow of a document: 1-based index or heading.
+        #[arg(long)]
+        flow: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
+        format: GraphFormat,
+        /// Leave out the replay of flowchart.js's drawing (`render`).
+        #[arg(long)]
+        no_render: bool,
+    },
+    /// List the flows in documents: index, line, nearest heading, node count.
+    List {
+        /// Files or directories; `-` reads stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    /// miette reports on stderr.
+    Human,
+    /// One JSON object per diagnostic per line, on stdout.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    /// The flowchart.js oracle's JSON shape.
+    Json,
+    /// The flow as readable text.
+    Text,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    /// A table.
+    Human,
+    /// One JSON object per flow per line.
+    Json,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_INVALID)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(args) {
+        Ok(code) => code,
+        Err(CliError(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
+
+/// A failure that stops a command: unreadable file, bad selection.
+#[derive(Debug)]
+struct CliError(String);
+
+fn run(args: Args) -> Result<ExitCode, CliError> {
+    match args.command {
+        Command::Check {
+            paths,
+            flow,
+            deny_warnings,
+            format,
+        } => check(&paths, flow.as_deref(), deny_warnings, format),
+        Command::Graph {
+            path,
+            flow,
+            format,
+            no_render,
+        } => graph(&path, flow.as_deref(), format, no_render),
+        Command::List { paths, format } => list(&paths, format),
+    }
+}
+
+/// Reads one path (`-` = stdin) into a document.
+fn read_document(path: &Path) -> Result<Document, CliError> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError(format!("cannot read stdin: {e}")))?;
+        return Ok(document::read("-", &text));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        CliError(format!(
+            "{} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok(document::read(&path.display().to_string(), &text))
+}
+
+/// Expands directories into their `.flow`/`.md` files.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() != "-" && p.is_dir() {
+            let files = document::files_below(p);
+            if files.is_empty() {
+                return Err(CliError(format!(
+                    "{} has no .flow or .md files",
+                    p.display()
+                )));
+            }
+            out.extend(files);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn select<'d>(doc: &'d Document, flow: Option<&str>) -> Result<&'d FlowText, CliError> {
+    let selector = flow.map(Selector::parse);
+    doc.select(selector.as_ref()).map_err(|e| {
+        CliError(match e {
+            SelectError::Empty => format!("{} has no flow (no ```flow fence)", doc.name),
+            SelectError::Ambiguous(n) => format!(
+                "{} has {n} flows; pick one with --flow N or --flow HEADING (see `flowrun list {}`)",
+                doc.name, doc.name
+            ),
+            SelectError::NotFound => format!(
+                "{} has no flow {} (see `flowrun list {}`)",
+                doc.name,
+                flow.unwrap_or_default(),
+                doc.name
+            ),
+            SelectError::SeveralMatch(ix) => format!(
+                "--flow {} matches flows {:?} of {}; use the index",
+                flow.unwrap_or_default(),
+                ix,
+                doc.name
+            ),
+        })
+    })
+}
+
+fn check(
+    paths: &[PathBuf],
+    flow: Option<&str>,
+    deny_warnings: bool,
+    format: CheckFormat,
+) -> Result<ExitCode, CliError> {
+    let files = expand(paths)?;
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = terminal_width();
+    let (mut errors, mut warnings, mut flows) = (0usize, 0usize, 0usize);
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    for file in &files {
+        let doc = read_document(file)?;
+        let chosen: Vec<&FlowText> = match flow {
+            Some(_) => vec![select(&doc, flow)?],
+            None => doc.flows.iter().collect(),
+        };
+        for f in chosen {
+            flows += 1;
+            let analysis = crate::analyze(&f.source.text);
+            for p in &analysis.problems {
+                match p.severity() {
+                    Severity::Error => errors += 1,
+                    Severity::Warning => warnings += 1,
+                }
+            }
+            let written = match format {
+                CheckFormat::Human => {
+                    let text = render_human(&analysis.problems, &f.source, color, width);
+                    stderr.write_all(text.as_bytes())
+                }
+                CheckFormat::Json => analysis.problems.iter().try_for_each(|p| {
+                    let json = serde_json::to_string(&JsonDiagnostic::new(p, &f.source))
+                        .unwrap_or_default();
+                    writeln!(stdout, "{json}")
+                }),
+            };
+            if written.is_err() {
+                return Ok(ExitCode::from(EXIT_INVALID));
+            }
+        }
+    }
+    if format == CheckFormat::Human {
+        let _ = writeln!(
+            stderr,
+            "checked {flows} flow{} in {} file{}: {errors} error{}, {warnings} warning{}",
+            plural(flows),
+            files.len(),
+            plural(files.len()),
+            plural(errors),
+            plural(warnings)
+        );
+    }
+    let failed = errors > 0 || (deny_warnings && warnings > 0);
+    Ok(if failed {
+        ExitCode::from(EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+fn graph(
+    path: &Path,
+    flow: Option<&str>,
+    format: GraphFormat,
+    no_render: bool,
+) -> Result<ExitCode, CliError> {
+    let doc = read_document(path)?;
+    let f = select(&doc, flow)?;
+    let ast = crate::syntax::parse(&f.source.text);
+    let g = crate::graph::build(&ast);
+    let code = g.errors().first().map(|e| {
+        miette::Diagnostic::code(e)
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    });
+    let mut out = std::io::stdout().lock();
+    let written = match format {
+        GraphFormat::Json => {
+            let render = if no_render { Render::No } else { Render::Yes };
+            let value = to_json(&g, code.as_deref(), render);
+            serde_json::to_string_pretty(&value)
+                .map_err(std::io::Error::other)
+                .and_then(|s| writeln!(out, "{s}"))
+        }
+        GraphFormat::Text => writeln!(out, "{}", graph_text(&g)),
+    };
+    if written.is_err() {
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
+    if code.is_some() {
+        let analysis = crate::analyze(&f.source.text);
+        let errors: Vec<_> = analysis
+            .problems
+            .into_iter()
+            .filter(|p| matches!(p, crate::check::Problem::Build(_)))
+            .collect();
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        eprint!(
+            "{}",
+            render_human(&errors, &f.source, color, terminal_width())
+        );
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The flow as text: one line per reachable node, then its edges.
+fn graph_text(g: &crate::graph::ParseGraph) -> String {
+    use std::fmt::Write as _;
+    let flow = Flow::new(g);
+    let mut s = String::new();
+    let Some(start) = flow.start() else {
+        return "(no start: the flow has no connection)".to_owned();
+    };
+    let _ = writeln!(s, "start: {}", g.node(start).key);
+    for id in flow.steps() {
+        let n = g.node(id);
+        let kind = n
+            .kind
+            .map_or_else(|| n.type_name.clone(), |k| k.name().to_owned());
+        let _ = writeln!(
+            s,
+            "{} [{kind}] {}",
+            n.key,
+            n.text.as_deref().unwrap_or("").replace('\n', "\\n")
+        );
+        for e in flow.successors(id) {
+            let to = e
+                .target
+                .map_or_else(|| "(undefined)".to_owned(), |t| g.node(t).key.clone());
+            let _ = writeln!(s, "  --{}--> {to}", e.branch);
+        }
+    }
+    s.trim_end().to_owned()
+}
+
+fn list(paths: &[PathBuf], format: ListFormat) -> Result<ExitCode, CliError> {
+    let files = expand(paths)?;
+    let mut out = std::io::stdout().lock();
+    for file in &files {
+        let doc = read_document(file)?;
+        for f in &doc.flows {
+            let ast = crate::syntax::parse(&f.source.text);
+            let nodes = ast
+                .statements
+                .iter()
+                .filter(|s| matches!(s, crate::syntax::Statement::Definition(_)))
+                .count();
+            let heading = f.heading.as_deref().unwrap_or("");
+            let line = match format {
+                ListFormat::Human => format!(
+                    "{}:{}\t#{}\t{} nodes\t{}",
+                    doc.name, f.line, f.index, nodes, heading
+                ),
+                ListFormat::Json => serde_json::json!({
+                    "file": doc.name,
+                    "index": f.index,
+                    "line": f.line,
+                    "heading": f.heading,
+                    "nodes": nodes,
+                })
+                .to_string(),
+            };
+            if writeln!(out, "{line}").is_err() {
+                return Ok(ExitCode::from(EXIT_INVALID));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,150 @@
+//! Problems as users see them: miette reports pointing into the file, or JSON.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+use serde::Serialize;
+
+use crate::check::{Problem, Severity};
+use crate::source::Source;
+
+/// A problem placed in its file: labels mapped from flow offsets to file offsets.
+pub struct Located<'a> {
+    problem: &'a Problem,
+    source: &'a Source,
+    named: NamedSource<Arc<str>>,
+}
+
+impl<'a> Located<'a> {
+    /// Places a problem of a flow in the flow's file.
+    pub fn new(problem: &'a Problem, source: &'a Source) -> Self {
+        Self {
+            problem,
+            source,
+            named: NamedSource::new(source.name.clone(), Arc::clone(&source.file_text)),
+        }
+    }
+}
+
+impl fmt::Debug for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.problem, f)
+    }
+}
+
+impl fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.problem, f)
+    }
+}
+
+impl std::error::Error for Located<'_> {}
+
+impl Diagnostic for Located<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Diagnostic::code(self.problem)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.problem.severity() {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Diagnostic::help(self.problem)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.named)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let labels = Diagnostic::labels(self.problem)?;
+        let source = self.source;
+        Some(Box::new(labels.map(move |l| {
+            let span = crate::source::Span::new(l.offset(), l.offset() + l.len());
+            let mapped = source.file_span(span);
+            LabeledSpan::new_with_span(l.label().map(str::to_owned), mapped)
+                .with_primary(l.primary())
+        })))
+    }
+}
+
+trait WithPrimary {
+    fn with_primary(self, primary: bool) -> Self;
+}
+
+impl WithPrimary for LabeledSpan {
+    fn with_primary(self, primary: bool) -> Self {
+        if primary {
+            LabeledSpan::new_primary_with_span(self.label().map(str::to_owned), *self.inner())
+        } else {
+            self
+        }
+    }
+}
+
+/// Renders problems as miette reports (no colour when `color` is false).
+pub fn render_human(problems: &[Problem], source: &Source, color: bool, width: usize) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
+    let mut out = String::new();
+    for p in problems {
+        let located = Located::new(p, source);
+        if handler.render_report(&mut out, &located).is_err() {
+            out.push_str(&p.to_string());
+        }
+    }
+    out
+}
+
+/// One diagnostic as JSON (`flowrun check --format json`).
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic {
+    /// `flowrun::check::...`.
+    pub code: String,
+    /// `error` or `warning`.
+    pub severity: &'static str,
+    /// The message.
+    pub message: String,
+    /// The file.
+    pub file: String,
+    /// 1-based line in the file.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+    /// Byte span in the file: `[start, end)`.
+    pub span: [usize; 2],
+    /// What to do.
+    pub help: Option<String>,
+}
+
+impl JsonDiagnostic {
+    /// The JSON form of a problem in its file.
+    pub fn new(problem: &Problem, source: &Source) -> Self {
+        let span = source.file_span(problem.span());
+        let (line, column) = source.line_col(problem.span().start);
+        JsonDiagnostic {
+            code: problem.code(),
+            severity: match problem.severity() {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            message: problem.to_string(),
+            file: source.name.clone(),
+            line,
+            column,
+            span: [span.offset(), span.offset() + span.len()],
+            help: Diagnostic::help(problem).map(|h| h.to_string()),
+        }
+    }
+}
