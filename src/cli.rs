@@ -57,6 +57,32 @@ enum Command {
         #[arg(long)]
         no_render: bool,
     },
+    /// Draw a flow: Graphviz DOT, Mermaid, SVG/PNG (needs Graphviz), or canonical flowchart.js text.
+    Render {
+        /// A file, or `-` for stdin.
+        path: PathBuf,
+        /// Which flow of a document: 1-based index or heading.
+        #[arg(long)]
+        flow: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RenderFormat::Dot)]
+        format: RenderFormat,
+        /// Write to this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Also draw nodes that cannot be reached from the start (dashed, marked "unreachable").
+        #[arg(long)]
+        all: bool,
+    },
+    /// Rewrite flows as canonical flowchart.js text (Markdown: only inside ```flow fences).
+    Fmt {
+        /// Files or directories (every .flow/.md below).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; print a diff and exit 1 when a file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
     /// List the flows in documents: index, line, nearest heading, node count.
     List {
         /// Files or directories; `-` reads stdin.
@@ -82,6 +108,20 @@ enum GraphFormat {
     Json,
     /// The flow as readable text.
     Text,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum RenderFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid `flowchart TD`.
+    Mermaid,
+    /// SVG, drawn by Graphviz `dot`.
+    Svg,
+    /// PNG, drawn by Graphviz `dot`.
+    Png,
+    /// Canonical flowchart.js text (what `flowrun fmt` writes).
+    Flowchartjs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -132,6 +172,14 @@ fn run(args: Args) -> Result<ExitCode, CliError> {
             format,
             no_render,
         } => graph(&path, flow.as_deref(), format, no_render),
+        Command::Render {
+            path,
+            flow,
+            format,
+            output,
+            all,
+        } => render(&path, flow.as_deref(), format, output.as_deref(), all),
+        Command::Fmt { paths, check } => fmt(&paths, check),
         Command::List { paths, format } => list(&paths, format),
     }
 }
@@ -384,4 +432,149 @@ fn list(paths: &[PathBuf], format: ListFormat) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn render(
+    path: &Path,
+    flow: Option<&str>,
+    format: RenderFormat,
+    output: Option<&Path>,
+    all: bool,
+) -> Result<ExitCode, CliError> {
+    use crate::render::{Image, RenderOptions, run_dot, to_dot, to_mermaid, view};
+    let doc = read_document(path)?;
+    let f = select(&doc, flow)?;
+    let analysis = crate::analyze(&f.source.text);
+    if analysis.has_errors() {
+        let errors: Vec<_> = analysis
+            .problems
+            .into_iter()
+            .filter(|p| p.severity() == Severity::Error)
+            .collect();
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        eprint!(
+            "{}",
+            render_human(&errors, &f.source, color, terminal_width())
+        );
+        eprintln!("error: {} has errors; nothing was drawn", doc.name);
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
+    let v = view(&analysis.graph, RenderOptions { all });
+    let title = f.heading.clone().unwrap_or_else(|| {
+        Path::new(&doc.name)
+            .file_stem()
+            .map_or_else(|| "flow".to_owned(), |s| s.to_string_lossy().to_string())
+    });
+    let bytes: Vec<u8> = match format {
+        RenderFormat::Dot => to_dot(&v, &title).into_bytes(),
+        RenderFormat::Mermaid => to_mermaid(&v).into_bytes(),
+        RenderFormat::Flowchartjs => crate::fmt::format_flow(&f.source.text).text.into_bytes(),
+        RenderFormat::Svg | RenderFormat::Png => {
+            let image = if format == RenderFormat::Svg {
+                Image::Svg
+            } else {
+                Image::Png
+            };
+            run_dot(&to_dot(&v, &title), image).map_err(|e| CliError(e.to_string()))?
+        }
+    };
+    write_output(output, &bytes)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes to a file (through a temporary file, so a failure never leaves a
+/// partial or empty file behind) or to stdout.
+fn write_output(output: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
+    match output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = out.write_all(bytes).and_then(|()| out.flush());
+            Ok(())
+        }
+        Some(path) => write_atomically(path, bytes),
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().to_string());
+    let tmp = dir.join(format!(".{name}.flowrun-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            CliError(format!("cannot write {}: {e}", path.display()))
+        })
+}
+
+/// Exit code for `fmt --check` when a file is not formatted.
+const EXIT_UNFORMATTED: u8 = 1;
+
+fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(CliError("fmt rewrites files in place; to format stdin use `flowrun render - --format flowchartjs`".to_owned()));
+    }
+    let files = expand(paths)?;
+    let (mut unformatted, mut failed, mut changed) = (0usize, 0usize, 0usize);
+    let mut out = std::io::stdout().lock();
+    for file in &files {
+        let doc_name = file.display().to_string();
+        let bytes =
+            std::fs::read(file).map_err(|e| CliError(format!("cannot read {doc_name}: {e}")))?;
+        let Ok(text) = String::from_utf8(bytes) else {
+            eprintln!("error: {doc_name} is not UTF-8 text; not formatted");
+            failed += 1;
+            continue;
+        };
+        let formatted = match crate::fmt::format_document(&doc_name, &text) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {doc_name}: {e}; not formatted");
+                failed += 1;
+                continue;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        if check {
+            unformatted += 1;
+            let diff = similar::TextDiff::from_lines(&text, &formatted);
+            let shown = diff
+                .unified_diff()
+                .context_radius(2)
+                .header(&doc_name, &format!("{doc_name} (formatted)"))
+                .to_string();
+            let _ = write!(out, "{shown}");
+        } else {
+            write_atomically(file, formatted.as_bytes())?;
+            changed += 1;
+            eprintln!("formatted {doc_name}");
+        }
+    }
+    if check && unformatted > 0 {
+        eprintln!(
+            "{unformatted} file{} not formatted (run `flowrun fmt` to fix)",
+            plural(unformatted)
+        );
+    } else if !check {
+        eprintln!(
+            "{changed} file{} formatted, {} already formatted",
+            plural(changed),
+            files.len() - changed - failed
+        );
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(EXIT_INVALID)
+    } else if unformatted > 0 {
+        ExitCode::from(EXIT_UNFORMATTED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

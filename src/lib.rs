@@ -21,7 +21,9 @@
 pub mod check;
 pub mod cli;
 pub mod document;
+pub mod fmt;
 pub mod graph;
+pub mod render;
 pub mod report;
 pub mod source;
 pub mod syntax;

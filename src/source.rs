@@ -104,6 +104,17 @@ impl Source {
         }
     }
 
+    /// The file range of the flow text, when it is one contiguous piece of the file.
+    pub fn contiguous_range(&self) -> Option<Range<usize>> {
+        let start = self.segments.first()?.1;
+        let contiguous = self
+            .segments
+            .iter()
+            .all(|&(flow, file)| file == start + flow);
+        (contiguous && start + self.text.len() <= self.file_text.len())
+            .then(|| start..start + self.text.len())
+    }
+
     /// Maps a flow offset to a file offset.
     pub fn file_offset(&self, at: usize) -> usize {
         let i = self.segments.partition_point(|&(flow, _)| flow <= at);

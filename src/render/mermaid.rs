@@ -1,0 +1,170 @@
+//! Mermaid `flowchart TD` text (renders natively on GitHub and GitLab).
+//!
+//! Ids are generated (`n_<key>`), so keys like `end` that Mermaid reserves
+//! are safe; labels are quoted and escaped with Mermaid's entity codes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use crate::graph::NodeKind;
+use crate::render::view::{View, flowstate_colors, safe_color};
+
+/// Writes a view as Mermaid flowchart text.
+pub fn to_mermaid(view: &View) -> String {
+    let mut out = String::with_capacity(32 + view.nodes.len() * 64 + view.edges.len() * 32);
+    out.push_str("flowchart TD\n");
+    let ids = ids(view);
+    for (n, id) in view.nodes.iter().zip(&ids) {
+        let label = escape(&n.label);
+        let shape = match n.kind {
+            NodeKind::Start | NodeKind::End => format!("([\"{label}\"])"),
+            NodeKind::Operation => format!("[\"{label}\"]"),
+            NodeKind::Condition => format!("{{\"{label}\"}}"),
+            NodeKind::InputOutput | NodeKind::Input | NodeKind::Output => {
+                format!("[/\"{label}\"/]")
+            }
+            NodeKind::Subroutine => format!("[[\"{label}\"]]"),
+            NodeKind::Parallel => format!("{{{{\"{label}\"}}}}"),
+        };
+        let _ = writeln!(out, "    {id}{shape}");
+    }
+    let mut link_styles = Vec::new();
+    for (i, e) in view.edges.iter().enumerate() {
+        let arrow = if e.reachable { "-->" } else { "-.->" };
+        let label = e
+            .label
+            .as_ref()
+            .map(|l| format!("|\"{}\"|", escape(l)))
+            .unwrap_or_default();
+        let _ = writeln!(out, "    {} {arrow}{label} {}", ids[e.from], ids[e.to]);
+        if let Some(s) = &e.style {
+            let mut parts = Vec::new();
+            if let Some(c) = s.color.as_deref().and_then(safe_color) {
+                parts.push(format!("stroke:{c}"));
+            }
+            if let Some(w) = s.width.filter(|w| w.is_finite() && *w > 0.0) {
+                parts.push(format!(
+                    "stroke-width:{}px",
+                    if w.fract() == 0.0 {
+                        format!("{w:.0}")
+                    } else {
+                        format!("{w:.2}")
+                    }
+                ));
+            }
+            if s.dashed {
+                parts.push("stroke-dasharray:5 5".to_owned());
+            }
+            if !parts.is_empty() {
+                link_styles.push(format!("    linkStyle {i} {}", parts.join(",")));
+            }
+        }
+    }
+    for l in link_styles {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    for (n, id) in view.nodes.iter().zip(&ids) {
+        if let Some((url, target)) = &n.link {
+            let target = match target.as_deref() {
+                Some("blank" | "_blank") => " _blank",
+                Some("self" | "_self") => " _self",
+                Some("parent" | "_parent") => " _parent",
+                Some("top" | "_top") => " _top",
+                _ => "",
+            };
+            let _ = writeln!(
+                out,
+                "    click {id} href \"{}\"{target}",
+                url.replace('"', "%22")
+            );
+        }
+    }
+    // Flowstate colours, one statement per line, in a fixed order.
+    let mut classes: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (n, id) in view.nodes.iter().zip(&ids) {
+        if let Some(state) = n
+            .flowstate
+            .as_deref()
+            .filter(|s| flowstate_colors(s).is_some())
+        {
+            classes.entry(format!("fs_{state}")).or_default().push(id);
+        }
+        if !n.reachable {
+            classes
+                .entry("unreachable".to_owned())
+                .or_default()
+                .push(id);
+        }
+    }
+    for (class, members) in &classes {
+        let def = match class.strip_prefix("fs_").and_then(flowstate_colors) {
+            Some((fill, font, bold)) => {
+                let mut d = format!(
+                    "fill:{}",
+                    safe_color(fill).unwrap_or_else(|| fill.to_owned())
+                );
+                if let Some(f) = font {
+                    let _ = write!(d, ",color:{f}");
+                }
+                if bold {
+                    d.push_str(",font-weight:bold");
+                }
+                d
+            }
+            None => "stroke-dasharray:5 5,color:#888888".to_owned(),
+        };
+        let _ = writeln!(out, "    classDef {class} {def}");
+        let _ = writeln!(out, "    class {} {class}", members.join(","));
+    }
+    out
+}
+
+/// `n_<key>` with anything but ASCII letters, digits and `_` replaced, made unique.
+fn ids(view: &View) -> Vec<String> {
+    let mut used: HashMap<String, usize> = HashMap::new();
+    view.nodes
+        .iter()
+        .map(|n| {
+            let base: String = n
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let base = format!("n_{base}");
+            let count = used.entry(base.clone()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                base
+            } else {
+                format!("{base}_{count}")
+            }
+        })
+        .collect()
+}
+
+/// Text inside a quoted Mermaid label.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '#' => out.push_str("#35;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '`' => out.push_str("#96;"),
+            '\n' => out.push_str("<br>"),
+            '\r' => {}
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
