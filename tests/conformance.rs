@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::support::{corpus_dir, graph_json};
+use crate::support::{corpus_dir, graph_json, same_json};
 use flowrun::graph::json::Render;
 
 /// Files where flowrun deliberately differs, with the reason.
@@ -34,7 +34,7 @@ pub(crate) fn compare(name: &str, ours: &Value, expected: &Value) -> Vec<String>
     }
     for k in ["start", "nodes", "edges"] {
         let (a, b) = (field(ours, k), field(expected, k));
-        if a.to_string() != b.to_string() {
+        if !same_json(&a, &b) {
             diffs.push(format!(
                 "{name}: `{k}` differs\n  ours:     {}\n  expected: {}",
                 serde_json::to_string(&a).unwrap(),
@@ -49,7 +49,7 @@ pub(crate) fn compare(name: &str, ours: &Value, expected: &Value) -> Vec<String>
                 diffs.push(format!("{name}: render should be null"));
             }
         } else if field(exp_render, "ok") == Value::Bool(true) {
-            if our_render.to_string() != exp_render.to_string() {
+            if !same_json(&our_render, exp_render) {
                 diffs.push(format!(
                     "{name}: render differs\n  ours:     {}\n  expected: {}",
                     serde_json::to_string(&our_render).unwrap(),

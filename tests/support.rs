@@ -21,3 +21,20 @@ pub(crate) fn graph_json(text: &str, render: flowrun::graph::json::Render) -> Va
     });
     flowrun::graph::json::to_json(&g, code.as_deref(), render)
 }
+
+/// A fixture's text, exactly as stored (CR, BOM and all).
+pub(crate) fn read_fixture(path: &std::path::Path) -> String {
+    String::from_utf8(std::fs::read(path).unwrap())
+        .unwrap_or_else(|e| panic!("{} is not UTF-8: {e}", path.display()))
+}
+
+/// A fixture's file name (`name.flow`), for machine-independent output.
+pub(crate) fn fixture_name(path: &std::path::Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// Whether two JSON values serialize to the same text: unlike `==`, object
+/// key order counts (flowrun promises the oracle's order).
+pub(crate) fn same_json(a: &Value, b: &Value) -> bool {
+    serde_json::to_string(a).unwrap() == serde_json::to_string(b).unwrap()
+}
