@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod conformance;
+mod snapshots_check;
 mod snapshots_parse;
 mod support;
