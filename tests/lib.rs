@@ -5,3 +5,5 @@ mod conformance;
 mod snapshots_check;
 mod snapshots_parse;
 mod support;
+mod fmt;
+mod render;
