@@ -475,7 +475,9 @@ fn render(
             } else {
                 Image::Png
             };
-            run_dot(&to_dot(&v, &title), image).map_err(|e| CliError(e.to_string()))?
+            // FLOWRUN_DOT names another Graphviz binary (and lets tests simulate a missing one).
+            let program = std::env::var_os("FLOWRUN_DOT").unwrap_or_else(|| "dot".into());
+            run_dot(&program, &to_dot(&v, &title), image).map_err(|e| CliError(e.to_string()))?
         }
     };
     write_output(output, &bytes)?;

@@ -7,3 +7,4 @@ mod snapshots_parse;
 mod support;
 mod fmt;
 mod render;
+mod cli_render;

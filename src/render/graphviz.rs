@@ -35,13 +35,17 @@ pub enum GraphvizError {
     },
 }
 
-/// Runs `dot -T<format>` on DOT text and returns the image bytes.
-pub fn run_dot(dot_text: &str, format: Image) -> Result<Vec<u8>, GraphvizError> {
+/// Runs Graphviz (`program`, normally `dot`) with `-T<format>` on DOT text
+/// and returns the image bytes.
+pub fn run_dot(
+    program: &std::ffi::OsStr,
+    dot_text: &str,
+    format: Image,
+) -> Result<Vec<u8>, GraphvizError> {
     let flag = match format {
         Image::Svg => "-Tsvg",
         Image::Png => "-Tpng",
     };
-    let program = std::env::var_os("FLOWRUN_DOT").unwrap_or_else(|| "dot".into());
     let mut child = match Command::new(program)
         .arg(flag)
         .stdin(Stdio::piped())
