@@ -1,6 +1,7 @@
 //! flowrun's tests: one binary (see Cargo.toml), one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli;
 mod conformance;
 mod snapshots_check;
 mod snapshots_parse;
