@@ -6,7 +6,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn flowrun() -> Command {
-    Command::cargo_bin("flowrun").unwrap()
+    assert_cmd::cargo::cargo_bin_cmd!("flowrun")
 }
 
 fn workflows(file: &str) -> String {

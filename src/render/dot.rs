@@ -11,8 +11,10 @@ use crate::render::view::{View, ViewNode, flowstate_colors, safe_color};
 
 /// Writes a view as a DOT digraph.
 pub fn to_dot(view: &View, title: &str) -> String {
-    let mut out = String::with_capacity(64 + view.nodes.len() * 96 + view.edges.len() * 48);
-    let _ = writeln!(out, "digraph {} {{", quote(title));
+    let mut out = String::with_capacity(256 + view.nodes.len() * 120 + view.edges.len() * 48);
+    out.push_str("digraph ");
+    push_quoted(&mut out, title);
+    out.push_str(" {\n");
     out.push_str("  graph [rankdir=TB, fontname=\"Helvetica\"];\n");
     out.push_str("  node [fontname=\"Helvetica\", fontsize=14, style=filled, fillcolor=white, color=black];\n");
     out.push_str("  edge [fontname=\"Helvetica\", fontsize=12, arrowhead=normal];\n");
@@ -20,107 +22,143 @@ pub fn to_dot(view: &View, title: &str) -> String {
         write_node(&mut out, n);
     }
     for e in &view.edges {
-        let from = &view.nodes[e.from];
-        let to = &view.nodes[e.to];
-        let _ = write!(out, "  {} -> {}", quote(&from.name), quote(&to.name));
-        let mut attrs: Vec<String> = Vec::new();
+        out.push_str("  ");
+        push_quoted(&mut out, &view.nodes[e.from].name);
+        out.push_str(" -> ");
+        push_quoted(&mut out, &view.nodes[e.to].name);
+        let mut attrs = Attrs::new(&mut out);
         if let Some(l) = &e.label {
-            attrs.push(format!("label={}", quote(l)));
+            attrs.quoted("label", l);
         }
         if let Some(port) = e.direction.as_deref().and_then(port) {
-            attrs.push(format!("tailport={port}"));
+            attrs.raw("tailport", port);
         }
-        let mut styles = Vec::new();
+        let mut dashed = !e.reachable;
         if let Some(s) = &e.style {
             if let Some(c) = s.color.as_deref().and_then(safe_color) {
-                attrs.push(format!("color={}", quote(&c)));
+                attrs.quoted("color", &c);
             }
             if let Some(w) = s.width.filter(|w| w.is_finite() && *w > 0.0) {
-                attrs.push(format!("penwidth={}", fmt_num(w)));
+                attrs.raw("penwidth", &fmt_num(w));
             }
-            if s.dashed {
-                styles.push("dashed");
-            }
+            dashed |= s.dashed;
         }
         if !e.reachable {
-            styles.push("dashed");
-            attrs.push("color=gray50".to_owned());
+            attrs.raw("color", "gray50");
         }
-        if !styles.is_empty() {
-            styles.dedup();
-            attrs.push(format!("style={}", quote(&styles.join(","))));
+        if dashed {
+            attrs.raw("style", "dashed");
         }
-        if !attrs.is_empty() {
-            let _ = write!(out, " [{}]", attrs.join(", "));
-        }
+        attrs.finish();
         out.push_str(";\n");
     }
     out.push_str("}\n");
     out
 }
 
+/// `[a=b, c="d"]` written straight into the output; nothing when empty.
+struct Attrs<'a> {
+    out: &'a mut String,
+    any: bool,
+}
+
+impl<'a> Attrs<'a> {
+    fn new(out: &'a mut String) -> Self {
+        Attrs { out, any: false }
+    }
+
+    fn sep(&mut self, name: &str) {
+        self.out.push_str(if self.any { ", " } else { " [" });
+        self.any = true;
+        self.out.push_str(name);
+        self.out.push('=');
+    }
+
+    fn raw(&mut self, name: &str, value: &str) {
+        self.sep(name);
+        self.out.push_str(value);
+    }
+
+    fn quoted(&mut self, name: &str, value: &str) {
+        self.sep(name);
+        push_quoted(self.out, value);
+    }
+
+    fn finish(self) {
+        if self.any {
+            self.out.push(']');
+        }
+    }
+}
+
 fn write_node(out: &mut String, n: &ViewNode) {
-    let mut attrs: Vec<String> = Vec::new();
-    let mut styles: Vec<&str> = vec!["filled"];
     let colors = n.flowstate.as_deref().and_then(flowstate_colors);
     let fill = colors.map_or("white", |c| c.0);
+    out.push_str("  ");
+    push_quoted(out, &n.name);
+    let mut styles: Vec<&str> = Vec::with_capacity(3);
+    let mut a = Attrs::new(out);
     match n.kind {
         NodeKind::Start | NodeKind::End => {
-            attrs.push("shape=box".to_owned());
+            a.raw("shape", "box");
             styles.push("rounded");
         }
-        NodeKind::Operation => attrs.push("shape=box".to_owned()),
-        NodeKind::Condition => attrs.push("shape=diamond".to_owned()),
+        NodeKind::Operation => a.raw("shape", "box"),
+        NodeKind::Condition => a.raw("shape", "diamond"),
         NodeKind::InputOutput | NodeKind::Input | NodeKind::Output => {
-            attrs.push("shape=parallelogram".to_owned());
+            a.raw("shape", "parallelogram")
         }
         NodeKind::Parallel => {
-            attrs.push("shape=box".to_owned());
+            a.raw("shape", "box");
             styles.push("diagonals");
         }
         NodeKind::Subroutine => {
             // A table with empty side cells draws the double side bars.
-            attrs.push("shape=plain".to_owned());
-            let label = html_escape(&n.label).replace('\n', "<BR/>");
-            attrs.push(format!(
-                "label=<<TABLE BORDER=\"1\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"6\" BGCOLOR=\"{}\"><TR><TD WIDTH=\"6\"></TD><TD>{label}</TD><TD WIDTH=\"6\"></TD></TR></TABLE>>",
+            a.raw("shape", "plain");
+            a.sep("label");
+            let _ = write!(
+                a.out,
+                "<<TABLE BORDER=\"1\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"6\" BGCOLOR=\"{}\"><TR><TD WIDTH=\"6\"></TD><TD>",
                 html_escape(fill)
-            ));
+            );
+            a.out
+                .push_str(&html_escape(&n.label).replace('\n', "<BR/>"));
+            a.out.push_str("</TD><TD WIDTH=\"6\"></TD></TR></TABLE>>");
         }
     }
     if n.kind != NodeKind::Subroutine {
-        attrs.push(format!("label={}", quote(&n.label)));
-        attrs.push(format!("fillcolor={}", quote(fill)));
+        a.quoted("label", &n.label);
+        a.quoted("fillcolor", fill);
+        styles.insert(0, "filled");
     }
     if let Some((_, font, bold)) = colors {
         if let Some(f) = font {
-            attrs.push(format!("fontcolor={}", quote(f)));
+            a.quoted("fontcolor", f);
         }
         if bold {
-            attrs.push("fontname=\"Helvetica-Bold\"".to_owned());
+            a.raw("fontname", "\"Helvetica-Bold\"");
         }
     }
     if n.is_start {
-        attrs.push("penwidth=2".to_owned());
+        a.raw("penwidth", "2");
     }
     if !n.reachable {
         styles.push("dashed");
-        attrs.push("color=gray50".to_owned());
-        attrs.push("fontcolor=gray50".to_owned());
-        attrs.push("xlabel=\"unreachable\"".to_owned());
+        a.raw("color", "gray50");
+        a.raw("fontcolor", "gray50");
+        a.raw("xlabel", "\"unreachable\"");
     }
     if let Some((url, target)) = &n.link {
-        attrs.push(format!("URL={}", quote(url)));
+        a.quoted("URL", url);
         if let Some(t) = target {
-            attrs.push(format!("target={}", quote(t)));
+            a.quoted("target", t);
         }
     }
-    if n.kind != NodeKind::Subroutine {
-        attrs.push(format!("style={}", quote(&styles.join(","))));
-    } else if styles.len() > 1 {
-        attrs.push(format!("style={}", quote(&styles[1..].join(","))));
+    if !styles.is_empty() {
+        a.quoted("style", &styles.join(","));
     }
-    let _ = writeln!(out, "  {} [{}];", quote(&n.name), attrs.join(", "));
+    a.finish();
+    out.push_str(";\n");
 }
 
 /// flowchart.js directions as DOT compass points.
@@ -136,8 +174,7 @@ fn port(direction: &str) -> Option<&'static str> {
 
 /// A DOT double-quoted string. Backslashes are doubled so that `\l`, `\N` and
 /// friends stay literal; line breaks become centred `\n` breaks.
-pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -150,7 +187,6 @@ pub(crate) fn quote(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 fn html_escape(s: &str) -> String {

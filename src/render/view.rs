@@ -80,20 +80,32 @@ pub struct View {
 pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
     let flow = Flow::new(g);
     let mut nodes = Vec::new();
-    let mut index: HashMap<NodeId, usize> = HashMap::new();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut index: Vec<Option<usize>> = vec![None; g.node_count()];
+    // Only redefined keys can appear twice; number their nodes in source order.
+    let mut redefined: HashMap<&str, usize> = g
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            crate::graph::Event::Redefined { new, .. } => Some((g.node(*new).key.as_str(), 0)),
+            _ => None,
+        })
+        .collect();
     for (id, node) in g.nodes() {
         let reachable = flow.is_reachable(id);
         if !reachable && !(opts.all && g.is_live(id)) {
             continue;
         }
         let Some(kind) = node.kind else { continue };
-        let count = seen.entry(node.key.as_str()).or_insert(0);
-        *count += 1;
-        let name = if *count == 1 {
-            node.key.clone()
-        } else {
-            format!("{}~{count}", node.key)
+        let name = match redefined.get_mut(node.key.as_str()) {
+            Some(count) => {
+                *count += 1;
+                if *count == 1 {
+                    node.key.clone()
+                } else {
+                    format!("{}~{count}", node.key)
+                }
+            }
+            None => node.key.clone(),
         };
         let label = match (&node.text, kind) {
             (Some(t), _) if !t.is_empty() => t.clone(),
@@ -101,7 +113,7 @@ pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
             (_, NodeKind::End) => "End".to_owned(),
             _ => node.key.clone(),
         };
-        index.insert(id, nodes.len());
+        index[id.index()] = Some(nodes.len());
         nodes.push(ViewNode {
             id,
             key: node.key.clone(),
@@ -122,7 +134,7 @@ pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
     for (i, n) in nodes.iter().enumerate() {
         let node = g.node(n.id);
         for e in flow.successors(n.id) {
-            let Some(to) = e.target.and_then(|t| index.get(&t).copied()) else {
+            let Some(to) = e.target.and_then(|t| index[t.index()]) else {
                 continue;
             };
             let target_key = &g.node(nodes[to].id).key;
