@@ -22,37 +22,57 @@ pub fn parse(text: &str) -> Ast {
     let mut pos = trimmed.start;
     while pos < trimmed.end {
         let input = &text[pos..trimmed.end];
-        let (rule, len) = match FlowParser::parse(Rule::statement, input) {
-            Ok(mut pairs) => match pairs.next().and_then(|p| p.into_inner().next()) {
-                Some(kind) => (kind.as_rule(), kind.as_span().end()),
-                None => (Rule::ignored, line_len(input)),
-            },
-            // The grammar is total; fall back to one ignored line rather than panic.
-            Err(_) => (Rule::ignored, line_len(input)),
-        };
-        let len = if len == 0 {
-            line_len(input).max(1)
-        } else {
-            len
-        };
-        let len = floor_boundary(input, len);
-        let stmt = StmtText::new(&input[..len], pos, verbatim_from);
-        statements.push(match rule {
-            Rule::definition => Statement::Definition(definition(&stmt)),
-            Rule::connection => Statement::Connection(connection(stmt)),
-            Rule::line_style => Statement::LineStyle(line_style(&stmt)),
-            _ => Statement::Ignored(Ignored {
-                text: stmt.text.to_string(),
-                span: stmt.span(0..stmt.text.len()),
-            }),
-        });
-        pos += len;
+        // A batch of statements: (kind, start, end) relative to `input`.
+        let batch = FlowParser::parse(Rule::statements, input)
+            .ok()
+            .and_then(|mut pairs| pairs.next())
+            .map(|batch| {
+                batch
+                    .into_inner()
+                    .filter_map(|stmt| stmt.into_inner().next())
+                    .map(|kind| {
+                        let span = kind.as_span();
+                        (kind.as_rule(), span.start(), span.end())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let mut consumed = 0;
+        for (rule, start, end) in batch {
+            if end <= start {
+                break;
+            }
+            statements.push(lower(rule, &input[start..end], pos + start, verbatim_from));
+            consumed = end;
+        }
+        if consumed == 0 {
+            // The grammar is total and statements are never empty; fall back to
+            // one ignored line rather than loop or panic.
+            let len = floor_boundary(input, line_len(input).max(1));
+            statements.push(lower(Rule::ignored, &input[..len], pos, verbatim_from));
+            consumed = len;
+        }
+        pos += consumed;
         // Skip the line feed that ends the statement.
         if text[pos..].starts_with('\n') {
             pos += 1;
         }
     }
     Ast { statements }
+}
+
+/// One statement's values, from its text at source offset `at`.
+fn lower(rule: Rule, raw: &str, at: usize, verbatim_from: usize) -> Statement {
+    let stmt = StmtText::new(raw, at, verbatim_from);
+    match rule {
+        Rule::definition => Statement::Definition(definition(&stmt)),
+        Rule::connection => Statement::Connection(connection(stmt)),
+        Rule::line_style => Statement::LineStyle(line_style(&stmt)),
+        _ => Statement::Ignored(Ignored {
+            text: stmt.text.to_string(),
+            span: stmt.span(0..stmt.text.len()),
+        }),
+    }
 }
 
 /// Where the last physical line of the trimmed text starts: its backslash-newlines stay verbatim.
@@ -307,5 +327,133 @@ fn line_style(stmt: &StmtText<'_>) -> LineStyle {
     LineStyle {
         refs,
         span: stmt.span(0..t.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pest::Parser;
+    use proptest::prelude::*;
+
+    use super::parse;
+    use crate::syntax::Statement;
+    use crate::syntax::js;
+    use crate::syntax::parser::{FlowParser, Rule};
+
+    /// Kinds and spans of the statements, by the structure layer (`flow`).
+    fn by_parts(text: &str) -> Vec<(&'static str, usize, usize)> {
+        let range = js::trim_range(text);
+        if range.is_empty() {
+            return Vec::new();
+        }
+        let Ok(mut pairs) = FlowParser::parse(Rule::flow, &text[range.clone()]) else {
+            panic!("`flow` rejected {text:?}");
+        };
+        let flow = pairs
+            .next()
+            .into_iter()
+            .flat_map(pest::iterators::Pair::into_inner);
+        flow.filter(|p| p.as_rule() == Rule::statement_parts)
+            .filter_map(|p| p.into_inner().next())
+            .map(|kind| {
+                let name = match kind.as_rule() {
+                    Rule::definition_parts => "definition",
+                    Rule::connection_parts => "connection",
+                    Rule::line_style_parts => "line_style",
+                    _ => "ignored",
+                };
+                let s = kind.as_span();
+                (name, range.start + s.start(), range.start + s.end())
+            })
+            .collect()
+    }
+
+    /// Kinds and raw extents of the statements, by the fast layer (`statements`).
+    fn by_statements(text: &str) -> Vec<(&'static str, usize, usize)> {
+        parse(text)
+            .statements
+            .iter()
+            .map(|s| {
+                let name = match s {
+                    Statement::Definition(_) => "definition",
+                    Statement::Connection(_) => "connection",
+                    Statement::LineStyle(_) => "line_style",
+                    Statement::Ignored(_) => "ignored",
+                };
+                (name, s.span().start, s.span().end)
+            })
+            .collect()
+    }
+
+    /// The statement extents before `StmtText`'s per-statement trim.
+    fn raw_extents(text: &str) -> Vec<(&'static str, usize, usize)> {
+        let range = js::trim_range(text);
+        let mut out = Vec::new();
+        let mut pos = range.start;
+        while pos < range.end {
+            let input = &text[pos..range.end];
+            let Ok(mut pairs) = FlowParser::parse(Rule::statements, input) else {
+                panic!("`statements` rejected {input:?}");
+            };
+            let mut end = 0;
+            for stmt in pairs
+                .next()
+                .into_iter()
+                .flat_map(pest::iterators::Pair::into_inner)
+            {
+                let Some(kind) = stmt.into_inner().next() else {
+                    continue;
+                };
+                let name = match kind.as_rule() {
+                    Rule::definition => "definition",
+                    Rule::connection => "connection",
+                    Rule::line_style => "line_style",
+                    _ => "ignored",
+                };
+                let s = kind.as_span();
+                assert!(s.end() > s.start(), "empty statement in {text:?}");
+                out.push((name, pos + s.start(), pos + s.end()));
+                end = s.end();
+            }
+            pos += end;
+            if text[pos..].starts_with('\n') {
+                pos += 1;
+            }
+        }
+        out
+    }
+
+    const CASES: &[&str] = &[
+        "st=>start: Go\nop=>operation: x\nst->op",
+        "a(b=>operation: x\na->b",
+        "x->y\na(b=>c\nq(r)s=>end",
+        "hello\nworld\nst=>start\nst->e",
+        "a=>operation: one\\\ntwo->three\n# comment\nnext line\nc@>d({\"stroke\":\"red\"})",
+        "a=>operation: x|past|current:>http://x[blank]=>more\n  \n\nb\\",
+        "c(yes@ok, left)->d(no)->e\\\n->f\nc(true)->x",
+        "a\\\\\nb->c\n-\\\n>d\n=\\\n>e",
+        "é=>start: ü\r\nst\\x->y\\",
+    ];
+
+    #[test]
+    fn layers_agree_on_cases() {
+        for text in CASES {
+            assert_eq!(raw_extents(text), by_parts(text), "{text:?}");
+            assert_eq!(by_statements(text).len(), by_parts(text).len(), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn layers_agree(pieces in proptest::collection::vec(
+            prop::sample::select(vec![
+                "a", "b", "(", ")", ",", "=>", "->", "@>", "=", ">", "-", "@", "\\",
+                "\n", "\\\n", " ", ": ", ":$", ":>", "|", "[", "]", "é", "\r", "yes",
+            ]),
+            0..40,
+        )) {
+            let text: String = pieces.concat();
+            prop_assert_eq!(raw_extents(&text), by_parts(&text), "{:?}", text);
+        }
     }
 }
