@@ -16,7 +16,7 @@ use crate::graph::json::{Render, to_json};
 use crate::report::{JsonDiagnostic, render_human};
 
 /// Exit code for a flow with errors, bad usage, or an I/O error.
-const EXIT_INVALID: u8 = 2;
+pub(crate) const EXIT_INVALID: u8 = 2;
 
 /// flowrun: check, draw and run flowchart.js runbooks.
 #[derive(Debug, Parser)]
@@ -42,6 +42,38 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
         format: CheckFormat,
+    },
+    /// Run a flow: operations run their bound actions, conditions get answers.
+    Execute {
+        /// A file, or `-` for stdin.
+        path: PathBuf,
+        /// Which flow of a document: 1-based index or heading.
+        #[arg(long)]
+        flow: Option<String>,
+        /// Bindings file (default: FLOW.flowrun.toml, else flowrun.toml beside the flow).
+        #[arg(long)]
+        bindings: Option<PathBuf>,
+        /// Nodes without a binding: ask a person, skip them, or fail (default: ask on a terminal, else fail).
+        #[arg(long, value_enum)]
+        unbound: Option<UnboundArg>,
+        /// `real`, `virtual` (waits pass at once) or `virtual:2026-11-27T09:00:00Z`.
+        #[arg(long, default_value = "real")]
+        clock: String,
+        /// Stop after this many steps.
+        #[arg(long, default_value_t = 10_000)]
+        max_steps: u64,
+        /// Print the plan and run nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Scripted answers for a condition, used in order: `KEY=no,no,yes` (repeatable).
+        #[arg(long = "answer", value_name = "KEY=ANSWERS")]
+        answers: Vec<String>,
+        /// Scripted answers from a TOML file: `key = ["no", "yes"]`.
+        #[arg(long = "answers", value_name = "FILE")]
+        answers_file: Option<PathBuf>,
+        /// Write every event as JSON Lines to FILE (`-` for stdout).
+        #[arg(long)]
+        events: Option<PathBuf>,
     },
     /// Print a flow's graph.
     Graph {
@@ -111,6 +143,16 @@ enum GraphFormat {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum UnboundArg {
+    /// Ask a person to do it (a checklist).
+    Ask,
+    /// Treat it as done.
+    Skip,
+    /// Stop before running.
+    Fail,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum RenderFormat {
     /// Graphviz DOT.
     Dot,
@@ -156,7 +198,7 @@ pub fn main() -> ExitCode {
 
 /// A failure that stops a command: unreadable file, bad selection.
 #[derive(Debug)]
-struct CliError(String);
+pub(crate) struct CliError(pub(crate) String);
 
 fn run(args: Args) -> Result<ExitCode, CliError> {
     match args.command {
@@ -166,6 +208,34 @@ fn run(args: Args) -> Result<ExitCode, CliError> {
             deny_warnings,
             format,
         } => check(&paths, flow.as_deref(), deny_warnings, format),
+        Command::Execute {
+            path,
+            flow,
+            bindings,
+            unbound,
+            clock,
+            max_steps,
+            dry_run,
+            answers,
+            answers_file,
+            events,
+        } => crate::cli_execute::execute(&crate::cli_execute::ExecuteArgs {
+            path,
+            flow,
+            bindings,
+            unbound: unbound.map(|u| match u {
+                UnboundArg::Ask => crate::exec::Unbound::Ask,
+                UnboundArg::Skip => crate::exec::Unbound::Skip,
+                UnboundArg::Fail => crate::exec::Unbound::Fail,
+            }),
+            clock,
+            max_steps,
+            dry_run,
+            answers,
+            answers_file,
+            events,
+        })
+        .map_err(|e| CliError(e.0)),
         Command::Graph {
             path,
             flow,
@@ -185,7 +255,7 @@ fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// Reads one path (`-` = stdin) into a document.
-fn read_document(path: &Path) -> Result<Document, CliError> {
+pub(crate) fn read_document(path: &Path) -> Result<Document, CliError> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -225,7 +295,7 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     Ok(out)
 }
 
-fn select<'d>(doc: &'d Document, flow: Option<&str>) -> Result<&'d FlowText, CliError> {
+pub(crate) fn select<'d>(doc: &'d Document, flow: Option<&str>) -> Result<&'d FlowText, CliError> {
     let selector = flow.map(Selector::parse);
     doc.select(selector.as_ref()).map_err(|e| {
         CliError(match e {
@@ -316,7 +386,7 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn terminal_width() -> usize {
+pub(crate) fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())

@@ -20,7 +20,9 @@
 
 pub mod check;
 pub mod cli;
+mod cli_execute;
 pub mod document;
+pub mod exec;
 pub mod fmt;
 pub mod graph;
 pub mod render;

@@ -13,7 +13,8 @@ use crate::source::Source;
 
 /// A problem placed in its file: labels mapped from flow offsets to file offsets.
 pub struct Located<'a> {
-    problem: &'a Problem,
+    problem: &'a dyn Diagnostic,
+    severity: miette::Severity,
     source: &'a Source,
     named: NamedSource<Arc<str>>,
 }
@@ -21,8 +22,27 @@ pub struct Located<'a> {
 impl<'a> Located<'a> {
     /// Places a problem of a flow in the flow's file.
     pub fn new(problem: &'a Problem, source: &'a Source) -> Self {
+        let severity = match problem.severity() {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        };
+        Self::with_severity(problem, severity, source)
+    }
+
+    /// Places any diagnostic about a flow in the flow's file.
+    pub fn any(diagnostic: &'a dyn Diagnostic, source: &'a Source) -> Self {
+        let severity = diagnostic.severity().unwrap_or(miette::Severity::Error);
+        Self::with_severity(diagnostic, severity, source)
+    }
+
+    fn with_severity(
+        problem: &'a dyn Diagnostic,
+        severity: miette::Severity,
+        source: &'a Source,
+    ) -> Self {
         Self {
             problem,
+            severity,
             source,
             named: NamedSource::new(source.name.clone(), Arc::clone(&source.file_text)),
         }
@@ -45,18 +65,15 @@ impl std::error::Error for Located<'_> {}
 
 impl Diagnostic for Located<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Diagnostic::code(self.problem)
+        self.problem.code()
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.problem.severity() {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
+        Some(self.severity)
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Diagnostic::help(self.problem)
+        self.problem.help()
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -64,7 +81,7 @@ impl Diagnostic for Located<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let labels = Diagnostic::labels(self.problem)?;
+        let labels = self.problem.labels()?;
         let source = self.source;
         Some(Box::new(labels.map(move |l| {
             let span = crate::source::Span::new(l.offset(), l.offset() + l.len());

@@ -1,0 +1,263 @@
+//! `flowrun execute`: the command-line side of a run (files, terminal, Ctrl-C, exit codes).
+//!
+//! Exit codes: 0 reached an end; 1 the run failed; 2 invalid flow, bindings or
+//! usage; 130 interrupted.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::cli::{CliError, EXIT_INVALID, read_document, select, terminal_width};
+use crate::exec::console::Console;
+use crate::exec::dryrun::{PlanEnd, dry_run};
+use crate::exec::event::{Discard, EventSink, JsonLines, Tee};
+use crate::exec::prompt::{LinePrompter, Scripted};
+use crate::exec::{
+    Bindings, Clock, Outcome, PlanProblem, RunConfig, Runtime, Unbound, resolve, run,
+};
+use crate::report::render_human;
+
+/// The run failed (an action failed, a step error, a guard).
+const EXIT_FAILED: u8 = 1;
+/// Ctrl-C.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// `execute`'s arguments.
+pub(crate) struct ExecuteArgs {
+    pub(crate) path: PathBuf,
+    pub(crate) flow: Option<String>,
+    pub(crate) bindings: Option<PathBuf>,
+    pub(crate) unbound: Option<Unbound>,
+    pub(crate) clock: String,
+    pub(crate) max_steps: u64,
+    pub(crate) dry_run: bool,
+    pub(crate) answers: Vec<String>,
+    pub(crate) answers_file: Option<PathBuf>,
+    pub(crate) events: Option<PathBuf>,
+}
+
+/// Finds the bindings file: `--bindings`, else `NAME.flowrun.toml` or
+/// `FILE.flowrun.toml` beside the flow, else `flowrun.toml` there.
+pub(crate) fn find_bindings(flow_path: &Path, explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    if flow_path.as_os_str() == "-" {
+        return None;
+    }
+    let dir = flow_path.parent().unwrap_or(Path::new("."));
+    let stem = flow_path.file_stem()?.to_string_lossy().to_string();
+    let name = flow_path.file_name()?.to_string_lossy().to_string();
+    [
+        format!("{stem}.flowrun.toml"),
+        format!("{name}.flowrun.toml"),
+        "flowrun.toml".to_owned(),
+    ]
+    .into_iter()
+    .map(|f| dir.join(f))
+    .find(|p| p.is_file())
+}
+
+/// Loads bindings, printing their problems as miette reports.
+pub(crate) fn load_bindings(path: Option<&Path>) -> Result<Bindings, CliError> {
+    let Some(path) = path else {
+        return Ok(Bindings::empty());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError(format!("cannot read bindings {}: {e}", path.display())))?;
+    Bindings::parse(&path.display().to_string(), &text).map_err(|e| {
+        let theme = if std::io::stderr().is_terminal() {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let mut out = String::new();
+        let _ = GraphicalReportHandler::new_themed(theme)
+            .with_width(terminal_width())
+            .render_report(&mut out, &e);
+        eprint!("{out}");
+        CliError(format!("{} is not valid", path.display()))
+    })
+}
+
+fn run_id(clock: &Clock) -> String {
+    let now = clock.now();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{}-{:04x}",
+        now.strftime("%Y%m%dT%H%M%S"),
+        (nanos ^ std::process::id()) & 0xffff
+    )
+}
+
+/// Runs `flowrun execute`.
+pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
+    let doc = read_document(&args.path)?;
+    let f = select(&doc, args.flow.as_deref())?;
+    let analysis = crate::analyze(&f.source.text);
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    if analysis.has_errors() {
+        let errors: Vec<_> = analysis
+            .problems
+            .into_iter()
+            .filter(|p| p.severity() == crate::check::Severity::Error)
+            .collect();
+        eprint!(
+            "{}",
+            render_human(&errors, &f.source, color, terminal_width())
+        );
+        eprintln!("error: {} has errors; nothing was run", doc.name);
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
+    let bindings_path = find_bindings(&args.path, args.bindings.as_deref());
+    let bindings = load_bindings(bindings_path.as_deref())?;
+    let mut clock = Clock::parse(&args.clock).map_err(CliError)?;
+    let mut scripted = Scripted::default();
+    for a in &args.answers {
+        scripted.add(a).map_err(CliError)?;
+    }
+    if let Some(file) = &args.answers_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError(format!("cannot read {}: {e}", file.display())))?;
+        scripted
+            .add_file(&file.display().to_string(), &text)
+            .map_err(CliError)?;
+    }
+    let interactive = std::io::stdin().is_terminal();
+    let unbound = args.unbound.unwrap_or(if interactive {
+        Unbound::Ask
+    } else {
+        Unbound::Fail
+    });
+
+    let (plan, problems) = resolve(&analysis.graph, &bindings);
+    let blocking: Vec<&PlanProblem> = problems
+        .iter()
+        .filter(|p| {
+            p.is_error()
+                || (unbound == Unbound::Fail
+                    && !args.dry_run
+                    && matches!(p, PlanProblem::Unbound { key, .. } if !scripted.has(key)))
+        })
+        .collect();
+    if !blocking.is_empty() {
+        eprint!("{}", render_plan_problems(&blocking, &f.source, color));
+        let unbound_count = blocking
+            .iter()
+            .filter(|p| matches!(p, PlanProblem::Unbound { .. }))
+            .count();
+        if unbound_count > 0 {
+            eprintln!(
+                "error: {unbound_count} node{} without a binding and --unbound is `fail`{}: bind them (see the snippets above), or pass --unbound ask|skip",
+                if unbound_count == 1 { " is" } else { "s are" },
+                if args.unbound.is_none() {
+                    " (the default when stdin is not a terminal)"
+                } else {
+                    ""
+                }
+            );
+        }
+        eprintln!("error: {} cannot run as bound; nothing was run", doc.name);
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
+
+    let flow_name = if doc.markdown {
+        format!("{}#{}", doc.name, f.index)
+    } else {
+        doc.name.clone()
+    };
+    if args.dry_run {
+        let (steps, end) = dry_run(
+            &analysis.graph,
+            &plan,
+            &bindings,
+            &mut scripted,
+            args.max_steps,
+        );
+        println!("plan for {flow_name} (nothing runs):");
+        for s in &steps {
+            println!(
+                "{:>4}. {:<10} [{}] {}\n        {}",
+                s.step, s.node, s.kind, s.text, s.does
+            );
+        }
+        match end {
+            PlanEnd::End(e) => println!("ends at `{e}` after {} steps", steps.len()),
+            PlanEnd::Stops(why) => println!("plan stops: {why}"),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&interrupted));
+
+    let cwd = if args.path.as_os_str() == "-" {
+        std::env::current_dir().map_err(|e| CliError(format!("no working directory: {e}")))?
+    } else {
+        args.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    let cfg = RunConfig {
+        unbound,
+        max_steps: args.max_steps,
+        ..RunConfig::new(run_id(&clock), flow_name, cwd)
+    };
+    let mut console = Console::new(std::io::stderr().is_terminal());
+    let mut events_sink: Box<dyn EventSink> = match &args.events {
+        None => Box::new(Discard),
+        Some(p) if p.as_os_str() == "-" => Box::new(JsonLines::new(std::io::stdout())),
+        Some(p) => {
+            let file = std::fs::File::create(p)
+                .map_err(|e| CliError(format!("cannot write {}: {e}", p.display())))?;
+            Box::new(JsonLines::new(std::io::BufWriter::new(file)))
+        }
+    };
+    let who = std::env::var("USER").ok();
+    let mut prompter = LinePrompter::new(std::io::stdin().lock(), who);
+    let mut tee = Tee {
+        sinks: vec![&mut console, events_sink.as_mut()],
+    };
+    let mut rt = Runtime {
+        clock: &mut clock,
+        prompter: &mut prompter,
+        scripted: &mut scripted,
+        interrupted: &interrupted,
+        sink: &mut tee,
+    };
+    let outcome = run(&analysis.graph, &plan, &bindings, &cfg, &mut rt);
+    Ok(ExitCode::from(match outcome {
+        Outcome::Completed { .. } => 0,
+        Outcome::Failed { .. } => EXIT_FAILED,
+        Outcome::Interrupted => EXIT_INTERRUPTED,
+    }))
+}
+
+fn render_plan_problems(
+    problems: &[&PlanProblem],
+    source: &crate::source::Source,
+    color: bool,
+) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(terminal_width());
+    let mut out = String::new();
+    for p in problems {
+        let located = crate::report::Located::any(*p, source);
+        if handler.render_report(&mut out, &located).is_err() {
+            out.push_str(&p.to_string());
+        }
+    }
+    out
+}

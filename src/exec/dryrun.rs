@@ -1,0 +1,159 @@
+//! `--dry-run`: the plan of a run, step by step, without running anything.
+//! The path follows scripted answers; it stops at a condition without one.
+
+use crate::exec::bindings::{Action, Bindings};
+use crate::exec::plan::{Plan, Resolution, match_text, placeholders, resolve_placeholder};
+use crate::exec::prompt::Scripted;
+use crate::graph::{Flow, NodeKind, ParseGraph};
+
+/// One planned step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedStep {
+    /// 1-based.
+    pub step: u64,
+    /// The node's key.
+    pub node: String,
+    /// Its type.
+    pub kind: String,
+    /// Its text.
+    pub text: String,
+    /// What would happen: the binding's action with its exact argv, or how an answer would come.
+    pub does: String,
+}
+
+/// How the plan ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanEnd {
+    /// At an end node.
+    End(String),
+    /// It cannot be known without running (a condition with no scripted answer) or the run would fail.
+    Stops(String),
+}
+
+/// Walks the flow without running anything.
+pub fn dry_run(
+    g: &ParseGraph,
+    plan: &Plan,
+    bindings: &Bindings,
+    scripted: &mut Scripted,
+    max_steps: u64,
+) -> (Vec<PlannedStep>, PlanEnd) {
+    let flow = Flow::new(g);
+    let mut steps = Vec::new();
+    let Some(mut current) = flow.start() else {
+        return (steps, PlanEnd::Stops("the flow has no start".to_owned()));
+    };
+    for n in 1..=max_steps {
+        let node = g.node(current);
+        let text = match_text(node.text.as_deref());
+        let kind = node.kind.map_or("?", |k| k.name()).to_owned();
+        let binding = match plan.resolution(current) {
+            Resolution::Bound { index, params } => {
+                bindings.bindings.get(*index).map(|b| (b, params))
+            }
+            Resolution::Unbound => None,
+        };
+        let is_condition = node.kind == Some(NodeKind::Condition);
+        let mut branch = "next";
+        let does = if is_condition && scripted.has(&node.key) {
+            match scripted.next(&node.key) {
+                Some(Ok(a)) => {
+                    branch = a.branch();
+                    format!("scripted answer: {}", a.branch())
+                }
+                Some(Err(e)) => {
+                    steps.push(PlannedStep {
+                        step: n,
+                        node: node.key.clone(),
+                        kind,
+                        text,
+                        does: "scripted answer".to_owned(),
+                    });
+                    return (steps, PlanEnd::Stops(e));
+                }
+                None => String::new(),
+            }
+        } else {
+            match binding {
+                Some((b, params)) => describe(&b.action, params, &node.key, &text),
+                None if matches!(node.kind, Some(NodeKind::Start | NodeKind::End)) => {
+                    "nothing to do".to_owned()
+                }
+                None => "unbound (--unbound decides: ask a person, skip, or fail)".to_owned(),
+            }
+        };
+        steps.push(PlannedStep {
+            step: n,
+            node: node.key.clone(),
+            kind,
+            text,
+            does,
+        });
+        if is_condition && branch == "next" {
+            return (
+                steps,
+                PlanEnd::Stops(format!(
+                    "`{}` is answered at run time; pass --answer {}=yes|no,... to plan past it",
+                    node.key, node.key
+                )),
+            );
+        }
+        if node.kind == Some(NodeKind::End) {
+            return (steps, PlanEnd::End(node.key.clone()));
+        }
+        match flow
+            .successors(current)
+            .into_iter()
+            .find(|e| e.branch == branch)
+            .and_then(|e| e.target)
+        {
+            Some(t) => current = t,
+            None => {
+                return (
+                    steps,
+                    PlanEnd::Stops(format!(
+                        "`{}` has no `{branch}` step: the run would fail here",
+                        node.key
+                    )),
+                );
+            }
+        }
+    }
+    (
+        steps,
+        PlanEnd::Stops(format!("more than {max_steps} steps (--max-steps)")),
+    )
+}
+
+fn describe(action: &Action, params: &[(String, String)], key: &str, text: &str) -> String {
+    let argv = |a: &[String]| {
+        a.iter()
+            .map(|arg| {
+                let mut out = arg.clone();
+                for p in placeholders(arg) {
+                    let v = match p.as_str() {
+                        "run_id" => "<run id>".to_owned(),
+                        "now" => "<run clock>".to_owned(),
+                        _ => resolve_placeholder(&p, params, key, text).unwrap_or_default(),
+                    };
+                    out = out.replacen(&format!("{{{p}}}"), &v, 1);
+                }
+                format!("{out:?}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match action {
+        Action::Run(a) => format!("run [{}]", argv(a)),
+        Action::Command { argv: a, .. } => format!("answer from command [{}]", argv(a)),
+        Action::Manual(i) => format!(
+            "manual: a person confirms{}",
+            i.as_ref().map(|i| format!(" ({i})")).unwrap_or_default()
+        ),
+        Action::Log(m) => format!("log {m:?}"),
+        Action::Wait(d) => format!("wait {d:?}"),
+        Action::WaitUntil(u) => format!("wait until the next matching time in {}", u.zone()),
+        Action::Fail(m) => format!("fail: {m}"),
+        Action::Ask(q) => format!("ask a person: {}", q.as_deref().unwrap_or(text)),
+    }
+}

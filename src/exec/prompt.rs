@@ -1,0 +1,181 @@
+//! People in the loop: confirming manual steps and answering conditions,
+//! on the terminal or from scripted answers.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, Write};
+
+/// A condition's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// `yes`
+    Yes,
+    /// `no`
+    No,
+}
+
+impl Answer {
+    /// `yes`/`no` (also `y`, `n`, `true`, `false`), case-insensitive.
+    pub fn parse(s: &str) -> Option<Answer> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "yes" | "y" | "true" => Some(Answer::Yes),
+            "no" | "n" | "false" => Some(Answer::No),
+            _ => None,
+        }
+    }
+
+    /// The branch name.
+    pub fn branch(self) -> &'static str {
+        match self {
+            Answer::Yes => "yes",
+            Answer::No => "no",
+        }
+    }
+}
+
+/// An answer with who gave it and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// The answer.
+    pub answer: Answer,
+    /// Who answered.
+    pub by: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// Asks a person.
+pub trait Prompter {
+    /// A manual step: returns `true` when the person says it is done, `false` when it failed.
+    fn confirm(
+        &mut self,
+        key: &str,
+        text: &str,
+        instructions: Option<&str>,
+    ) -> Result<(bool, Option<String>), String>;
+    /// A condition.
+    fn ask(&mut self, key: &str, question: &str) -> Result<Reply, String>;
+}
+
+/// Reads answers from a line-based input (the terminal, or a pipe), writing prompts to stderr.
+pub struct LinePrompter<R: BufRead> {
+    input: R,
+    who: Option<String>,
+}
+
+impl<R: BufRead> LinePrompter<R> {
+    /// Prompts on stderr, reads from `input`; `who` is recorded with each answer.
+    pub fn new(input: R, who: Option<String>) -> Self {
+        LinePrompter { input, who }
+    }
+
+    fn line(&mut self, prompt: &str) -> Result<String, String> {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{prompt}");
+        let _ = err.flush();
+        let mut line = String::new();
+        match self.input.read_line(&mut line) {
+            Ok(0) => Err("no answer: input closed".to_owned()),
+            Ok(_) => Ok(line.trim().to_owned()),
+            Err(e) => Err(format!("cannot read the answer: {e}")),
+        }
+    }
+}
+
+impl<R: BufRead> Prompter for LinePrompter<R> {
+    fn confirm(
+        &mut self,
+        key: &str,
+        text: &str,
+        instructions: Option<&str>,
+    ) -> Result<(bool, Option<String>), String> {
+        if let Some(i) = instructions {
+            eprintln!("  ▸ {i}");
+        }
+        loop {
+            let l = self.line(&format!(
+                "  ? [{key}] {text} — done? [y]es / [n]o (failed): "
+            ))?;
+            match Answer::parse(&l) {
+                Some(a) => {
+                    let note = if a == Answer::No {
+                        Some(self.line("    what went wrong? ")?).filter(|s| !s.is_empty())
+                    } else {
+                        None
+                    };
+                    return Ok((a == Answer::Yes, note));
+                }
+                None => eprintln!("    please answer yes or no"),
+            }
+        }
+    }
+
+    fn ask(&mut self, key: &str, question: &str) -> Result<Reply, String> {
+        loop {
+            let l = self.line(&format!("  ? [{key}] {question} [y]es / [n]o: "))?;
+            if let Some(answer) = Answer::parse(&l) {
+                let reason = self.line("    why? (optional) ")?;
+                return Ok(Reply {
+                    answer,
+                    by: self.who.clone(),
+                    reason: Some(reason).filter(|r| !r.is_empty()),
+                });
+            }
+            eprintln!("    please answer yes or no");
+        }
+    }
+}
+
+/// Scripted answers per condition key (`--answer KEY=no,no,yes`), used in order.
+#[derive(Clone, Debug, Default)]
+pub struct Scripted {
+    answers: HashMap<String, VecDeque<Answer>>,
+}
+
+impl Scripted {
+    /// Parses `KEY=no,no,yes`.
+    pub fn add(&mut self, spec: &str) -> Result<(), String> {
+        let (key, list) = spec
+            .rsplit_once('=')
+            .ok_or_else(|| format!("`{spec}` is not KEY=yes,no,…"))?;
+        let queue = self.answers.entry(key.to_owned()).or_default();
+        for a in list.split(',') {
+            queue.push_back(
+                Answer::parse(a).ok_or_else(|| format!("`{a}` in `{spec}` is not yes or no"))?,
+            );
+        }
+        Ok(())
+    }
+
+    /// Reads a TOML file: `key = ["no", "yes"]`.
+    pub fn add_file(&mut self, name: &str, text: &str) -> Result<(), String> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        for (key, value) in table {
+            let list = value
+                .as_array()
+                .ok_or_else(|| format!("{name}: `{key}` must be a list like [\"no\", \"yes\"]"))?;
+            let queue = self.answers.entry(key.clone()).or_default();
+            for v in list {
+                let a = v
+                    .as_str()
+                    .and_then(Answer::parse)
+                    .ok_or_else(|| format!("{name}: `{key}` has `{v}`, not yes or no"))?;
+                queue.push_back(a);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether there are scripted answers for a key.
+    pub fn has(&self, key: &str) -> bool {
+        self.answers.contains_key(key)
+    }
+
+    /// The next scripted answer for a key; `Err` when they ran out.
+    pub fn next(&mut self, key: &str) -> Option<Result<Answer, String>> {
+        let q = self.answers.get_mut(key)?;
+        Some(
+            q.pop_front()
+                .ok_or_else(|| format!("ran out of scripted answers for `{key}`")),
+        )
+    }
+}
