@@ -2,10 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod cli_render;
 mod conformance;
+mod fmt;
+mod props;
+mod render;
 mod snapshots_check;
 mod snapshots_parse;
 mod support;
-mod fmt;
-mod render;
-mod cli_render;
