@@ -4,6 +4,7 @@
 mod cli;
 mod cli_render;
 mod conformance;
+mod differential;
 mod fmt;
 mod props;
 mod render;
