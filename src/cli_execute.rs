@@ -201,10 +201,14 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
     let cwd = if args.path.as_os_str() == "-" {
         std::env::current_dir().map_err(|e| CliError(format!("no working directory: {e}")))?
     } else {
-        args.path
+        let dir = args
+            .path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+            .unwrap_or(Path::new("."));
+        // Absolute, so a relative program path means the same before and after the child's chdir.
+        std::fs::canonicalize(dir)
+            .map_err(|e| CliError(format!("cannot use {}: {e}", dir.display())))?
     };
     let cfg = RunConfig {
         unbound,
