@@ -39,6 +39,9 @@ enum Command {
         /// Treat warnings as errors.
         #[arg(long)]
         deny_warnings: bool,
+        /// Also check a bindings file: unbound nodes, ambiguous bindings, actions that do not fit.
+        #[arg(long)]
+        bindings: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
         format: CheckFormat,
@@ -206,8 +209,15 @@ fn run(args: Args) -> Result<ExitCode, CliError> {
             paths,
             flow,
             deny_warnings,
+            bindings,
             format,
-        } => check(&paths, flow.as_deref(), deny_warnings, format),
+        } => check(
+            &paths,
+            flow.as_deref(),
+            deny_warnings,
+            bindings.as_deref(),
+            format,
+        ),
         Command::Execute {
             path,
             flow,
@@ -324,9 +334,14 @@ fn check(
     paths: &[PathBuf],
     flow: Option<&str>,
     deny_warnings: bool,
+    bindings: Option<&Path>,
     format: CheckFormat,
 ) -> Result<ExitCode, CliError> {
     let files = expand(paths)?;
+    let bindings = match bindings {
+        Some(b) => Some(crate::cli_execute::load_bindings(Some(b))?),
+        None => None,
+    };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let width = terminal_width();
     let (mut errors, mut warnings, mut flows) = (0usize, 0usize, 0usize);
@@ -360,6 +375,43 @@ fn check(
             };
             if written.is_err() {
                 return Ok(ExitCode::from(EXIT_INVALID));
+            }
+            if let Some(b) = &bindings {
+                let (_, plan_problems) = crate::exec::resolve(&analysis.graph, b);
+                for p in &plan_problems {
+                    if p.is_error() {
+                        errors += 1;
+                    } else {
+                        warnings += 1;
+                    }
+                    let written = match format {
+                        CheckFormat::Human => {
+                            let mut text = String::new();
+                            let located = crate::report::Located::any(p, &f.source);
+                            let _ = miette::GraphicalReportHandler::new_themed(if color {
+                                miette::GraphicalTheme::unicode()
+                            } else {
+                                miette::GraphicalTheme::unicode_nocolor()
+                            })
+                            .with_width(width)
+                            .render_report(&mut text, &located);
+                            stderr.write_all(text.as_bytes())
+                        }
+                        CheckFormat::Json => {
+                            let json = serde_json::to_string(&JsonDiagnostic::any(
+                                p,
+                                p.span(),
+                                p.is_error(),
+                                &f.source,
+                            ))
+                            .unwrap_or_default();
+                            writeln!(stdout, "{json}")
+                        }
+                    };
+                    if written.is_err() {
+                        return Ok(ExitCode::from(EXIT_INVALID));
+                    }
+                }
             }
         }
     }

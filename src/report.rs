@@ -148,20 +148,32 @@ pub struct JsonDiagnostic {
 impl JsonDiagnostic {
     /// The JSON form of a problem in its file.
     pub fn new(problem: &Problem, source: &Source) -> Self {
-        let span = source.file_span(problem.span());
-        let (line, column) = source.line_col(problem.span().start);
+        Self::any(
+            problem,
+            problem.span(),
+            problem.severity() == Severity::Error,
+            source,
+        )
+    }
+
+    /// The JSON form of any diagnostic about a flow, at `span` of the flow.
+    pub fn any(
+        diagnostic: &dyn Diagnostic,
+        span: crate::source::Span,
+        error: bool,
+        source: &Source,
+    ) -> Self {
+        let file_span = source.file_span(span);
+        let (line, column) = source.line_col(span.start);
         JsonDiagnostic {
-            code: problem.code(),
-            severity: match problem.severity() {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            },
-            message: problem.to_string(),
+            code: diagnostic.code().map(|c| c.to_string()).unwrap_or_default(),
+            severity: if error { "error" } else { "warning" },
+            message: diagnostic.to_string(),
             file: source.name.clone(),
             line,
             column,
-            span: [span.offset(), span.offset() + span.len()],
-            help: Diagnostic::help(problem).map(|h| h.to_string()),
+            span: [file_span.offset(), file_span.offset() + file_span.len()],
+            help: diagnostic.help().map(|h| h.to_string()),
         }
     }
 }
