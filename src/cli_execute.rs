@@ -227,6 +227,12 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
     };
     let who = std::env::var("USER").ok();
     let mut prompter = LinePrompter::new(std::io::stdin().lock(), who);
+    // Ctrl-C while a person is being asked: no action runs, so end at once with 130.
+    let _ = signal_hook::flag::register_conditional_shutdown(
+        signal_hook::consts::SIGINT,
+        130,
+        prompter.waiting_flag(),
+    );
     let mut tee = Tee {
         sinks: vec![&mut console, events_sink.as_mut()],
     };

@@ -60,20 +60,38 @@ pub trait Prompter {
 pub struct LinePrompter<R: BufRead> {
     input: R,
     who: Option<String>,
+    /// Set while waiting for a line, so Ctrl-C can end the process there
+    /// (a blocking read cannot be interrupted otherwise; no action is running).
+    waiting: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<R: BufRead> LinePrompter<R> {
     /// Prompts on stderr, reads from `input`; `who` is recorded with each answer.
     pub fn new(input: R, who: Option<String>) -> Self {
-        LinePrompter { input, who }
+        LinePrompter {
+            input,
+            who,
+            waiting: std::sync::Arc::default(),
+        }
+    }
+
+    /// The flag that is true while a prompt waits for input.
+    pub fn waiting_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        std::sync::Arc::clone(&self.waiting)
     }
 
     fn line(&mut self, prompt: &str) -> Result<String, String> {
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "{prompt}");
         let _ = err.flush();
+        drop(err);
         let mut line = String::new();
-        match self.input.read_line(&mut line) {
+        self.waiting
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let read = self.input.read_line(&mut line);
+        self.waiting
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        match read {
             Ok(0) => Err("no answer: input closed".to_owned()),
             Ok(_) => Ok(line.trim().to_owned()),
             Err(e) => Err(format!("cannot read the answer: {e}")),
