@@ -109,7 +109,7 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Rewrite flows as canonical flowchart.js text (Markdown: only inside ```flow fences).
+    /// Rewrite flows as canonical flowchart.js text (Markdown: only inside `flow` fences).
     Fmt {
         /// Files or directories (every .flow/.md below).
         #[arg(required = true)]

@@ -93,7 +93,7 @@ fn markdown_flows(name: &str, text: &Arc<str>) -> Vec<FlowText> {
         match event {
             Event::Start(Tag::Heading { .. }) => in_heading = Some(String::new()),
             Event::End(TagEnd::Heading(_)) => {
-                heading = in_heading.take().map(|h| h.trim().to_owned())
+                heading = in_heading.take().map(|h| h.trim().to_owned());
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info_is_flow(&info) => {
                 fence = Some((range.start, Vec::new()));

@@ -26,12 +26,11 @@ impl Console {
     }
 
     fn line(&self, s: &str) {
-        match &self.spinner {
-            Some(sp) => sp.suspend(|| eprintln!("{s}")),
-            None => {
-                let mut e = std::io::stderr().lock();
-                let _ = writeln!(e, "{s}");
-            }
+        if let Some(sp) = &self.spinner {
+            sp.suspend(|| eprintln!("{s}"));
+        } else {
+            let mut e = std::io::stderr().lock();
+            let _ = writeln!(e, "{s}");
         }
     }
 }

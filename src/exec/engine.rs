@@ -204,30 +204,29 @@ pub fn run(
         }
         let edges = flow.successors(current);
         let next = edges.iter().find(|e| e.branch == next_branch);
-        match next.and_then(|e| e.target) {
-            Some(t) => current = t,
-            None => {
-                let message = match next {
-                    Some(_) => {
-                        format!("`{key}`'s `{next_branch}` edge points at an undefined node")
-                    }
-                    None if next_branch == "next" => {
-                        format!("`{key}` has no next step and is not an end: the run cannot go on")
-                    }
-                    None => format!(
-                        "condition `{key}` answered `{next_branch}`, but has no `{next_branch}` branch"
-                    ),
-                };
-                return finish(
-                    rt,
-                    Outcome::Failed {
-                        node: Some(key),
-                        message,
-                    },
-                    steps,
-                    path,
-                );
-            }
+        if let Some(t) = next.and_then(|e| e.target) {
+            current = t;
+        } else {
+            let message = match next {
+                Some(_) => {
+                    format!("`{key}`'s `{next_branch}` edge points at an undefined node")
+                }
+                None if next_branch == "next" => {
+                    format!("`{key}` has no next step and is not an end: the run cannot go on")
+                }
+                None => format!(
+                    "condition `{key}` answered `{next_branch}`, but has no `{next_branch}` branch"
+                ),
+            };
+            return finish(
+                rt,
+                Outcome::Failed {
+                    node: Some(key),
+                    message,
+                },
+                steps,
+                path,
+            );
         }
     }
 }

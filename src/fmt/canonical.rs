@@ -4,6 +4,8 @@
 //! not parse back to the same meaning (untrimmed keys, operators inside text,
 //! odd specs), the statement's original text is kept instead.
 
+use std::fmt::Write as _;
+
 use crate::syntax::{Connection, Definition, LineStyle, Statement, parse};
 
 /// The canonical text of a statement, or `None` when only the original text keeps its meaning.
@@ -62,9 +64,15 @@ fn connection(c: &Connection) -> String {
             };
             match (t.branch.as_str(), t.direction.as_deref()) {
                 ("next", None) if ann.is_empty() => {}
-                ("next", Some(d)) if ann.is_empty() => s.push_str(&format!("({d})")),
-                (b, None) => s.push_str(&format!("({b}{ann})")),
-                (b, Some(d)) => s.push_str(&format!("({b}{ann}, {d})")),
+                ("next", Some(d)) if ann.is_empty() => {
+                    let _ = write!(s, "({d})");
+                }
+                (b, None) => {
+                    let _ = write!(s, "({b}{ann})");
+                }
+                (b, Some(d)) => {
+                    let _ = write!(s, "({b}{ann}, {d})");
+                }
             }
         }
         parts.push(s);

@@ -119,7 +119,7 @@ struct Frame {
     child: usize,
 }
 
-impl<'g> Replay<'g> {
+impl Replay<'_> {
     fn display(&mut self, s: NodeId) -> usize {
         let node = self.g.node(s);
         if let Some(&d) = self.cache.get(node.key.as_str()) {
@@ -198,8 +198,8 @@ impl<'g> Replay<'g> {
                 let kids = self.children(prev_rec, shape);
                 match shape {
                     Shape::Condition => {
-                        for i in 0..2 {
-                            if kids[i] == Some(s) {
+                        for (i, kid) in kids.iter().enumerate().take(2) {
+                            if *kid == Some(s) {
                                 self.disps[pd].links[i] = Some(d);
                                 if self.disps[pd].links[1 - i].is_some() {
                                     self.disps[pd].path_ok = true;
@@ -209,8 +209,8 @@ impl<'g> Replay<'g> {
                         }
                     }
                     Shape::Parallel => {
-                        for i in 0..3 {
-                            if kids[i] == Some(s) {
+                        for (i, kid) in kids.iter().enumerate() {
+                            if *kid == Some(s) {
                                 self.disps[pd].links[i] = Some(d);
                                 // path1 is done by path2, path2 by path3, path3 by path1.
                                 if self.disps[pd].links[(i + 1) % 3].is_some() {

@@ -59,7 +59,7 @@ pub enum BuildError {
         )
     )]
     BadStyleJson {
-        /// serde_json's message.
+        /// The JSON parser's message.
         message: String,
         /// The JSON text.
         #[label(primary, "invalid JSON")]

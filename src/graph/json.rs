@@ -147,14 +147,15 @@ fn branch_rank(b: &str) -> u8 {
 /// Ids as the oracle gives them: the key for live nodes, `KEY~shadowedN` for
 /// stale ones still referenced, numbered in the oracle's walk order.
 fn ids(g: &ParseGraph) -> HashMap<NodeId, String> {
-    let mut seen: HashMap<NodeId, ()> = HashMap::with_capacity(g.node_count());
+    let mut seen: std::collections::HashSet<NodeId> =
+        std::collections::HashSet::with_capacity(g.node_count());
     let mut visit_order = Vec::with_capacity(g.node_count());
     let roots = g.live().iter().map(|(_, n)| *n).chain(g.start());
     let mut stack = Vec::new();
     for root in roots {
         stack.push(root);
         while let Some(n) = stack.pop() {
-            if seen.insert(n, ()).is_some() {
+            if !seen.insert(n) {
                 continue;
             }
             visit_order.push(n);

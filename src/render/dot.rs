@@ -106,7 +106,7 @@ fn write_node(out: &mut String, n: &ViewNode) {
         NodeKind::Operation => a.raw("shape", "box"),
         NodeKind::Condition => a.raw("shape", "diamond"),
         NodeKind::InputOutput | NodeKind::Input | NodeKind::Output => {
-            a.raw("shape", "parallelogram")
+            a.raw("shape", "parallelogram");
         }
         NodeKind::Parallel => {
             a.raw("shape", "box");

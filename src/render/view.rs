@@ -92,7 +92,7 @@ pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
         .collect();
     for (id, node) in g.nodes() {
         let reachable = flow.is_reachable(id);
-        if !reachable && !(opts.all && g.is_live(id)) {
+        if !reachable && (!opts.all || !g.is_live(id)) {
             continue;
         }
         let Some(kind) = node.kind else { continue };
@@ -202,21 +202,6 @@ pub fn flowstate_colors(state: &str) -> Option<(&'static str, Option<&'static st
 
 /// A CSS/SVG colour as Graphviz and Mermaid accept it, or `None` when unknown.
 pub(crate) fn safe_color(c: &str) -> Option<String> {
-    let c = c.trim();
-    if let Some(hex) = c.strip_prefix('#') {
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        return match hex.len() {
-            3 => Some(format!(
-                "#{}",
-                hex.chars().flat_map(|ch| [ch, ch]).collect::<String>()
-            )),
-            6 | 8 => Some(format!("#{hex}")),
-            _ => None,
-        };
-    }
-    let lower = c.to_ascii_lowercase();
     const NAMES: &[&str] = &[
         "black",
         "white",
@@ -270,5 +255,20 @@ pub(crate) fn safe_color(c: &str) -> Option<String> {
         "seagreen",
         "royalblue",
     ];
+    let c = c.trim();
+    if let Some(hex) = c.strip_prefix('#') {
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        return match hex.len() {
+            3 => Some(format!(
+                "#{}",
+                hex.chars().flat_map(|ch| [ch, ch]).collect::<String>()
+            )),
+            6 | 8 => Some(format!("#{hex}")),
+            _ => None,
+        };
+    }
+    let lower = c.to_ascii_lowercase();
     NAMES.contains(&lower.as_str()).then_some(lower)
 }

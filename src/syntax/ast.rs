@@ -15,6 +15,10 @@ pub struct Ast {
 
 /// One logical statement.
 #[derive(Clone, Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "definitions are most statements; boxing them costs an allocation each"
+)]
 pub enum Statement {
     /// `key=>type: text`.
     Definition(Definition),
