@@ -13,6 +13,7 @@ pub struct Console {
     spinner: Option<ProgressBar>,
     terminal: bool,
     current: Option<(String, String)>,
+    started: std::time::Instant,
 }
 
 impl Console {
@@ -22,6 +23,7 @@ impl Console {
             spinner: None,
             terminal,
             current: None,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -136,8 +138,9 @@ impl EventSink for Console {
                     (s, _, None) => s.to_owned(),
                 };
                 self.line(&format!(
-                    "■ {how} — {steps} step{} (run clock {at})",
-                    if *steps == 1 { "" } else { "s" }
+                    "■ {how} — {steps} step{} in {} (run clock {at})",
+                    if *steps == 1 { "" } else { "s" },
+                    human(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
                 ));
                 self.line(&format!("  path: {}", path.join(" → ")));
             }

@@ -623,6 +623,26 @@ fn run_program(
         }
     });
     match output.ended {
+        Ended::Exited(Some(code), _) if code != 0 && !b.action.answers() => {
+            // The last thing the program said on stderr is usually why it failed.
+            let why = output
+                .stderr
+                .back()
+                .or(output.stdout.back())
+                .map(|l| format!(": {l}"))
+                .unwrap_or_default();
+            Err(StepResult::Failed(
+                format!("exit code {code}{why}"),
+                Some(code),
+            ))
+        }
+        Ended::Exited(None, signal) => Err(StepResult::Failed(
+            format!(
+                "killed by signal {}",
+                signal.map_or_else(|| "?".to_owned(), |s| s.to_string())
+            ),
+            None,
+        )),
         Ended::Exited(code, _) => Ok((code, output.stdout.into_iter().collect())),
         Ended::TimedOut => Err(StepResult::TimedOut(format!(
             "timed out after {}",
