@@ -112,6 +112,7 @@ fn weekday(s: &str) -> Option<Weekday> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
