@@ -75,6 +75,21 @@ pub struct Output {
     pub dropped: u64,
 }
 
+impl Output {
+    /// Keeps a line, dropping the oldest beyond `limit`.
+    fn keep(&mut self, stream: Stream, line: String, limit: usize) {
+        let kept = match stream {
+            Stream::Stdout => &mut self.stdout,
+            Stream::Stderr => &mut self.stderr,
+        };
+        kept.push_back(line);
+        if kept.len() > limit {
+            kept.pop_front();
+            self.dropped += 1;
+        }
+    }
+}
+
 enum Msg {
     Line(Stream, String),
     Eof,
@@ -143,15 +158,7 @@ pub fn run(
         match rx.recv_timeout(tick) {
             Ok(Msg::Line(stream, line)) => {
                 on_line(stream, &line);
-                let kept = match stream {
-                    Stream::Stdout => &mut out.stdout,
-                    Stream::Stderr => &mut out.stderr,
-                };
-                kept.push_back(line);
-                if kept.len() > spec.keep_lines {
-                    kept.pop_front();
-                    out.dropped += 1;
-                }
+                out.keep(stream, line, spec.keep_lines);
             }
             Ok(Msg::Eof) => readers -= 1,
             Ok(Msg::Exit(status)) => exit = Some(status),
@@ -217,15 +224,7 @@ fn readers_stuck(
         match rx.recv_timeout(left) {
             Ok(Msg::Line(stream, line)) => {
                 on_line(stream, &line);
-                let kept = match stream {
-                    Stream::Stdout => &mut out.stdout,
-                    Stream::Stderr => &mut out.stderr,
-                };
-                kept.push_back(line);
-                if kept.len() > keep {
-                    kept.pop_front();
-                    out.dropped += 1;
-                }
+                out.keep(stream, line, keep);
             }
             Ok(Msg::Eof) => *readers -= 1,
             Ok(Msg::Exit(_)) => {}
