@@ -11,3 +11,5 @@ mod render;
 mod snapshots_check;
 mod snapshots_parse;
 mod support;
+mod exec_seed;
+mod exec_support;
