@@ -13,3 +13,4 @@ mod snapshots_parse;
 mod support;
 mod exec_seed;
 mod exec_support;
+mod exec_exit;
