@@ -14,3 +14,4 @@ mod support;
 mod exec_seed;
 mod exec_support;
 mod exec_exit;
+mod exec_actions;
