@@ -1,33 +1,27 @@
 //! Branches: ignored ones, missing ones, overwritten ones, and those that go nowhere.
 
-use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use crate::check::Problem;
 use crate::graph::{Event, Flow, NodeKind, ParseGraph};
-use crate::syntax::{Ast, Statement};
+use crate::syntax::Ast;
 
 pub(crate) fn check(ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
     let mut out = Vec::new();
-    let all_keys: HashMap<String, crate::source::Span> = ast
-        .statements
-        .iter()
-        .filter_map(|s| match s {
-            Statement::Definition(d) => Some((d.key.clone(), d.key_span)),
-            _ => None,
-        })
-        .rev()
-        .collect();
-    for u in g.unresolved() {
-        out.push(Problem::UndefinedTarget {
-            name: u.name.clone(),
-            span: u.target_span,
-            help: crate::graph::hint(
-                &u.name,
-                u.target_span,
-                &all_keys,
-                g.live().iter().map(|(k, _)| k.as_str()),
-            ),
-        });
+    if !g.unresolved().is_empty() {
+        let first_defs = crate::graph::first_definitions(ast);
+        for u in g.unresolved() {
+            out.push(Problem::UndefinedTarget {
+                name: u.name.clone(),
+                span: u.target_span,
+                help: crate::graph::hint(
+                    &u.name,
+                    u.target_span,
+                    first_defs.get(u.name.as_str()).copied(),
+                    g.live().iter().map(|(k, _)| k.as_str()),
+                ),
+            });
+        }
     }
     for event in g.events() {
         if let Event::Overwritten {
@@ -50,34 +44,19 @@ pub(crate) fn check(ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> 
         if !g.is_live(id) && !flow.is_reachable(id) {
             continue;
         }
-        let followed: Vec<_> = flow
-            .successors(id)
-            .iter()
-            .map(|e| (e.branch, e.span))
-            .collect();
-        for b in g.branches(id) {
-            let name = b.name();
-            if followed.iter().any(|(f, s)| *f == name || *s == b.span()) {
-                continue;
-            }
-            let target = b
-                .target()
-                .map_or_else(|| "…".to_owned(), |t| g.node(t).key.clone());
-            if kind == NodeKind::Condition && name == "next" {
-                out.push(Problem::PlainArrowFromCondition {
-                    key: node.key.clone(),
-                    span: b.span(),
-                    help: plain_arrow_help(g, id, &node.key, &target, b.direction()),
-                });
-                continue;
-            }
-            out.push(Problem::IgnoredBranch {
-                key: node.key.clone(),
-                kind: kind.name().to_owned(),
-                branch: name.to_owned(),
-                span: b.span(),
-                help: ignored_branch_help(kind, &node.key, name, &target, b.direction()),
-            });
+        let mut followed = [None; 3];
+        for (slot, e) in followed.iter_mut().zip(flow.follow(id)) {
+            *slot = Some((e.branch, e.span));
+        }
+        let is_followed = |b: &crate::graph::Branch<'_>| {
+            followed
+                .iter()
+                .flatten()
+                .any(|(f, s)| *f == b.name() || *s == b.span())
+        };
+        // Sorting the branches is only needed when some are ignored.
+        if !g.branches_unordered(id).all(|b| is_followed(&b)) {
+            ignored_branches(g, id, node, kind, &is_followed, &mut out);
         }
         if kind == NodeKind::Condition && flow.is_reachable(id) {
             let has = |b: &str| g.branch(id, b).is_some();
@@ -104,6 +83,41 @@ pub(crate) fn check(ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> 
     out
 }
 
+/// Warnings for the stored branches of a node that the flow does not follow.
+fn ignored_branches(
+    g: &ParseGraph,
+    id: crate::graph::NodeId,
+    node: &crate::graph::Node,
+    kind: NodeKind,
+    is_followed: &dyn Fn(&crate::graph::Branch<'_>) -> bool,
+    out: &mut Vec<Problem>,
+) {
+    for b in g.branches(id) {
+        if is_followed(&b) {
+            continue;
+        }
+        let name = b.name();
+        let target = b
+            .target()
+            .map_or_else(|| "…".to_owned(), |t| g.node(t).key.clone());
+        if kind == NodeKind::Condition && name == "next" {
+            out.push(Problem::PlainArrowFromCondition {
+                key: node.key.clone(),
+                span: b.span(),
+                help: plain_arrow_help(g, id, &node.key, &target, b.direction()),
+            });
+            continue;
+        }
+        out.push(Problem::IgnoredBranch {
+            key: node.key.clone(),
+            kind: kind.name().to_owned(),
+            branch: name.to_owned(),
+            span: b.span(),
+            help: ignored_branch_help(kind, &node.key, name, &target, b.direction()),
+        });
+    }
+}
+
 fn plain_arrow_help(
     g: &ParseGraph,
     id: crate::graph::NodeId,
@@ -127,9 +141,10 @@ fn plain_arrow_help(
         _ => format!("write `{key}(yes)->{target}` or `{key}(no)->{target}`"),
     };
     if let Some(d) = dir.filter(|d| !d.is_empty()) {
-        help.push_str(&format!(
+        let _ = write!(
+            help,
             " (`({d})` is read as a direction: a condition's branches are only `yes` and `no`)"
-        ));
+        );
     }
     help
 }

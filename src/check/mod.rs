@@ -19,10 +19,24 @@ use crate::syntax::Ast;
 pub fn check(text: &str, ast: &Ast, graph: &ParseGraph) -> Vec<Problem> {
     let flow = Flow::new(graph);
     let mut problems: Vec<Problem> = graph.errors().iter().cloned().map(Problem::Build).collect();
+    let parse_throws = !problems.is_empty();
     problems.extend(definitions::check(text, ast, graph));
-    problems.extend(start::check(text, ast, graph, &flow));
-    problems.extend(branches::check(ast, graph, &flow));
-    problems.extend(reach::check(graph, &flow));
+    // Where flowchart.js's parse throws there is no start and no walk to speak of:
+    // warnings about them would only echo the error.
+    if !parse_throws {
+        problems.extend(start::check(text, ast, graph, &flow));
+    }
+    let branch_problems = branches::check(ast, graph, &flow);
+    // One typo mid-chain is both an undefined target and an undefined source: report it once.
+    let source_spans: Vec<_> = graph.errors().iter().map(crate::graph::BuildError::span).collect();
+    problems.extend(
+        branch_problems
+            .into_iter()
+            .filter(|p| !(matches!(p, Problem::UndefinedTarget { .. }) && source_spans.contains(&p.span()))),
+    );
+    if !parse_throws {
+        problems.extend(reach::check(graph, &flow));
+    }
     problems.sort_by_key(|p| (p.span().start, p.severity(), p.span().end));
     problems
 }

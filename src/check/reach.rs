@@ -1,6 +1,6 @@
 //! Reachability: unreachable nodes, `yes` cycles, loops with no way out, dead ends.
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::check::{Problem, quoted_list};
@@ -18,11 +18,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         if std::mem::replace(&mut loosely[n.index()], true) {
             continue;
         }
-        stack.extend(
-            g.branches(n)
-                .iter()
-                .filter_map(crate::graph::Branch::target),
-        );
+        stack.extend(g.targets(n));
     }
     for (_, id) in g.live() {
         if flow.is_reachable(*id) {
@@ -53,7 +49,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         index[s.index()] = Some(fg.add_node(s));
     }
     for &s in &steps {
-        for e in flow.successors(s) {
+        for e in flow.follow(s) {
             if let (Some(a), Some(t)) = (index[s.index()], e.target.and_then(|t| index[t.index()]))
             {
                 fg.add_edge(a, t, e.branch);
@@ -78,7 +74,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
             }
         }
     }
-    for scc in tarjan_scc(&yes_graph) {
+    for scc in kosaraju_scc(&yes_graph) {
         let cyclic = scc.len() > 1 || scc.iter().any(|&n| yes_graph.contains_edge(n, n));
         if !cyclic {
             continue;
@@ -107,7 +103,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         }
         stack.extend(fg.neighbors_directed(n, petgraph::Direction::Incoming));
     }
-    for scc in tarjan_scc(&fg) {
+    for scc in kosaraju_scc(&fg) {
         let cyclic = scc.len() > 1 || scc.iter().any(|&n| fg.contains_edge(n, n));
         if cyclic && scc.iter().all(|&n| !can_end[n.index()]) {
             let first = scc.iter().map(|&n| fg[n]).min().unwrap_or(start);
@@ -128,7 +124,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         ) {
             continue;
         }
-        if flow.successors(s).is_empty() {
+        if flow.follow(s).next().is_none() {
             out.push(Problem::DeadEnd {
                 key: node.key.clone(),
                 span: node.key_span,

@@ -3,7 +3,7 @@
 use crate::check::Problem;
 use crate::graph::{Flow, NodeKind, ParseGraph};
 use crate::source::Span;
-use crate::syntax::Ast;
+use crate::syntax::{Ast, Statement};
 
 pub(crate) fn check(text: &str, ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -14,7 +14,7 @@ pub(crate) fn check(text: &str, ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> V
                 .first()
                 .map_or(Span::new(0, text.len()), |s| {
                     s.span()
-                        .join(ast.statements.last().map_or(s.span(), |l| l.span()))
+                        .join(ast.statements.last().map_or(s.span(), Statement::span))
                 });
             out.push(Problem::NoStart { span });
         }
@@ -45,7 +45,7 @@ pub(crate) fn check(text: &str, ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> V
         }
     }
     for id in flow.steps() {
-        for edge in flow.successors(id) {
+        for edge in flow.follow(id) {
             if edge.target == Some(start) {
                 out.push(Problem::EdgeIntoStart {
                     key: start_node.key.clone(),

@@ -1,10 +1,12 @@
 //! Executing statements in order, as flowchart.js's `parse()` does.
 
-use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::graph::{BuildError, Edge, Event, Node, NodeId, NodeKind, ParseGraph, Unresolved};
+use crate::graph::{
+    BuildError, Edge, Event, FxHashMap, Node, NodeId, NodeKind, ParseGraph, Unresolved,
+};
 use crate::source::Span;
 use crate::syntax::ast::{Connection, Definition, LineStyle, Statement};
 use crate::syntax::{Ast, js};
@@ -19,27 +21,52 @@ struct Slot {
     target_span: Span,
 }
 
-#[derive(Default)]
-struct Builder {
+struct Builder<'a> {
+    ast: &'a Ast,
     nodes: Vec<Node>,
     slots: Vec<Vec<(String, Slot)>>,
     live: Vec<(String, NodeId)>,
-    live_index: HashMap<String, NodeId>,
-    /// Every key defined anywhere, with its first definition: for "defined below" hints.
-    all_keys: HashMap<String, Span>,
+    live_index: FxHashMap<String, NodeId>,
+    /// Per node: where its key is in `live` (kept for the live node of each key).
+    live_pos: Vec<usize>,
+    /// Every key defined anywhere, with its first definition: for "defined below"
+    /// hints. Built on the first error only.
+    all_keys: Option<FxHashMap<&'a str, Span>>,
     start: Option<(NodeId, Span)>,
     events: Vec<Event>,
     errors: Vec<BuildError>,
 }
 
-/// Executes the statements of a flow, in order, into a [`ParseGraph`].
-pub fn build(ast: &Ast) -> ParseGraph {
-    let mut b = Builder::default();
+/// Every key defined in a flow, with its first definition.
+pub(crate) fn first_definitions(ast: &Ast) -> FxHashMap<&str, Span> {
+    let mut keys = FxHashMap::default();
     for stmt in &ast.statements {
         if let Statement::Definition(d) = stmt {
-            b.all_keys.entry(d.key.clone()).or_insert(d.key_span);
+            keys.entry(d.key.as_str()).or_insert(d.key_span);
         }
     }
+    keys
+}
+
+/// Executes the statements of a flow, in order, into a [`ParseGraph`].
+pub fn build(ast: &Ast) -> ParseGraph {
+    let definitions = ast
+        .statements
+        .iter()
+        .filter(|s| matches!(s, Statement::Definition(_)))
+        .count();
+    let mut b = Builder {
+        ast,
+        nodes: Vec::with_capacity(definitions),
+        slots: Vec::with_capacity(definitions),
+        live: Vec::with_capacity(definitions),
+        live_index: FxHashMap::with_capacity_and_hasher(definitions, BuildHasherDefault::default()),
+        live_pos: Vec::with_capacity(definitions),
+        all_keys: None,
+        start: None,
+        events: Vec::new(),
+        errors: Vec::new(),
+    };
     for stmt in &ast.statements {
         match stmt {
             Statement::Definition(d) => b.define(d),
@@ -51,7 +78,7 @@ pub fn build(ast: &Ast) -> ParseGraph {
     b.finish()
 }
 
-impl Builder {
+impl Builder<'_> {
     fn lookup(&self, key: &str) -> Option<NodeId> {
         self.live_index.get(key).copied()
     }
@@ -76,28 +103,34 @@ impl Builder {
             text_span: d.text_span,
         });
         self.slots.push(Vec::new());
-        match self.live_index.insert(d.key.clone(), id) {
-            Some(old) => {
-                if let Some(entry) = self.live.iter_mut().find(|(k, _)| *k == d.key) {
-                    entry.1 = id;
-                }
-                self.events.push(Event::Redefined { old, new: id });
-            }
-            None => self.live.push((d.key.clone(), id)),
+        if let Some(live) = self.live_index.get_mut(d.key.as_str()) {
+            let old = std::mem::replace(live, id);
+            let pos = self.live_pos[old.index()];
+            self.live[pos].1 = id;
+            self.live_pos.push(pos);
+            self.events.push(Event::Redefined { old, new: id });
+        } else {
+            self.live_index.insert(d.key.clone(), id);
+            self.live_pos.push(self.live.len());
+            self.live.push((d.key.clone(), id));
         }
     }
 
     fn connect(&mut self, c: &Connection) {
+        // Definitions never happen inside a connection, so each token is looked up once.
+        let mut next_real = c.tokens.first().and_then(|t| self.lookup(&t.key));
         for (i, tok) in c.tokens.iter().enumerate() {
-            let real = self.lookup(&tok.key);
+            let real = next_real;
+            next_real = c.tokens.get(i + 1).and_then(|t| self.lookup(&t.key));
             if i == 0 {
                 if let Some(ann) = &c.annotation {
                     match real {
                         None => {
+                            let help = self.hint(&tok.key, tok.key_span);
                             self.errors.push(BuildError::AnnotationOnUndefined {
                                 name: tok.key.clone(),
                                 span: tok.key_span,
-                                help: self.hint(&tok.key, tok.key_span),
+                                help,
                             });
                             return;
                         }
@@ -114,14 +147,15 @@ impl Builder {
                 break;
             };
             let Some(id) = real else {
+                let help = self.hint(&tok.key, tok.key_span);
                 self.errors.push(BuildError::UndefinedSource {
                     name: tok.key.clone(),
                     span: tok.key_span,
-                    help: self.hint(&tok.key, tok.key_span),
+                    help,
                 });
                 continue;
             };
-            let target = self.lookup(&next.key).map(|t| t.0);
+            let target = next_real.map(|t| t.0);
             let span = tok.span.join(next.span);
             self.assign(id, &tok.branch, target, next, tok.direction.clone(), span);
         }
@@ -203,18 +237,20 @@ impl Builder {
         for pair in l.refs.windows(2) {
             let [from, to] = pair else { continue };
             let Some(cur) = self.lookup(&from.key) else {
+                let help = self.hint(&from.key, from.key_span);
                 self.errors.push(BuildError::UndefinedStyleNode {
                     name: from.key.clone(),
                     span: from.key_span,
-                    help: self.hint(&from.key, from.key_span),
+                    help,
                 });
                 continue;
             };
             let Some(next) = self.lookup(&to.key) else {
+                let help = self.hint(&to.key, to.key_span);
                 self.errors.push(BuildError::UndefinedStyleNode {
                     name: to.key.clone(),
                     span: to.key_span,
-                    help: self.hint(&to.key, to.key_span),
+                    help,
                 });
                 continue;
             };
@@ -234,13 +270,14 @@ impl Builder {
     }
 
     /// Help for a name that is not defined at this point.
-    fn hint(&self, name: &str, at: Span) -> Option<String> {
-        hint(
-            name,
-            at,
-            &self.all_keys,
-            self.live.iter().map(|(k, _)| k.as_str()),
-        )
+    fn hint(&mut self, name: &str, at: Span) -> Option<String> {
+        let ast = self.ast;
+        let first = self
+            .all_keys
+            .get_or_insert_with(|| first_definitions(ast))
+            .get(name)
+            .copied();
+        hint(name, at, first, self.live.iter().map(|(k, _)| k.as_str()))
     }
 
     fn finish(self) -> ParseGraph {
@@ -250,51 +287,48 @@ impl Builder {
             graph.add_node(node);
         }
         let mut unresolved = Vec::new();
-        let mut unresolved_by_node: HashMap<NodeIndex, Vec<usize>> = HashMap::new();
+        // Node by node, so `unresolved` is sorted by source.
         for (i, slots) in self.slots.into_iter().enumerate() {
             let from = NodeIndex::new(i);
             for (branch, slot) in slots {
-                match slot.target {
-                    Some(to) => {
-                        graph.add_edge(
-                            from,
-                            to,
-                            Edge {
-                                branch,
-                                direction: slot.direction,
-                                span: slot.span,
-                                target_span: slot.target_span,
-                                order: slot.order,
-                            },
-                        );
-                    }
-                    None => {
-                        unresolved_by_node
-                            .entry(from)
-                            .or_default()
-                            .push(unresolved.len());
-                        unresolved.push(Unresolved {
-                            from: NodeId(from),
+                if let Some(to) = slot.target {
+                    graph.add_edge(
+                        from,
+                        to,
+                        Edge {
                             branch,
-                            name: slot.name,
                             direction: slot.direction,
                             span: slot.span,
                             target_span: slot.target_span,
                             order: slot.order,
-                        });
-                    }
+                        },
+                    );
+                } else {
+                    unresolved.push(Unresolved {
+                        from: NodeId(from),
+                        branch,
+                        name: slot.name,
+                        direction: slot.direction,
+                        span: slot.span,
+                        target_span: slot.target_span,
+                        order: slot.order,
+                    });
                 }
             }
+        }
+        let mut is_live = vec![false; graph.node_count()];
+        for (_, id) in &self.live {
+            is_live[id.index()] = true;
         }
         let mut live = self.live;
         js::js_property_order(&mut live);
         ParseGraph {
             graph,
             unresolved,
-            unresolved_by_node,
             start: self.start,
             live,
             live_index: self.live_index,
+            is_live,
             events: self.events,
             errors: self.errors,
         }
@@ -302,10 +336,13 @@ impl Builder {
 }
 
 /// "Did you mean" help for an undefined name.
+///
+/// `first_def` is where `name` is first defined in the flow, if anywhere.
+#[allow(clippy::unnecessary_wraps)] // every caller stores an optional help
 pub(crate) fn hint<'a>(
     name: &str,
     at: Span,
-    all_keys: &HashMap<String, Span>,
+    first_def: Option<Span>,
     live: impl Iterator<Item = &'a str>,
 ) -> Option<String> {
     let trimmed = js::trim(name);
@@ -317,7 +354,7 @@ pub(crate) fn hint<'a>(
     if name.is_empty() {
         return Some("a `->` needs a node name on both sides".to_owned());
     }
-    if let Some(def) = all_keys.get(name) {
+    if let Some(def) = first_def {
         if def.start > at.start {
             return Some(format!(
                 "`{name}` is defined further down; flowchart.js only sees definitions above a connection, so move the definition up"

@@ -39,7 +39,7 @@ impl<'g> Flow<'g> {
             if std::mem::replace(&mut reachable[n.index()], true) {
                 continue;
             }
-            stack.extend(successors(graph, n).into_iter().filter_map(|e| e.target));
+            stack.extend(follow(graph, n).filter_map(|s| s.target));
         }
         Flow { graph, reachable }
     }
@@ -71,6 +71,46 @@ impl<'g> Flow<'g> {
     pub fn successors(&self, id: NodeId) -> Vec<FlowEdge> {
         successors(self.graph, id)
     }
+
+    /// The edges out of a node without their directions and labels (no allocation):
+    /// the same branches, targets and spans as [`Flow::successors`], in the same order.
+    pub(crate) fn follow(&self, id: NodeId) -> impl Iterator<Item = Step> + 'g {
+        follow(self.graph, id)
+    }
+}
+
+/// A followed edge, without its direction and label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Step {
+    /// `next`, `yes`, `no`, `path1`, `path2` or `path3`.
+    pub(crate) branch: &'static str,
+    /// The target, or `None` when its name was undefined.
+    pub(crate) target: Option<NodeId>,
+    /// The connection that made it.
+    pub(crate) span: Span,
+}
+
+/// The branches [`successors`] returns, without computing directions and labels.
+pub(crate) fn follow(g: &ParseGraph, id: NodeId) -> impl Iterator<Item = Step> + '_ {
+    let step = |branch: &'static str| {
+        g.branch(id, branch).map(|b| Step {
+            branch,
+            target: b.target(),
+            span: b.span(),
+        })
+    };
+    let steps: [Option<Step>; 3] = match g.node(id).kind {
+        Some(NodeKind::Condition) => [step("yes"), step("no"), None],
+        Some(NodeKind::Parallel) => parallel_paths(g, id).map(|(branch, b, _)| {
+            b.map(|b| Step {
+                branch,
+                target: b.target(),
+                span: b.span(),
+            })
+        }),
+        _ => [step("next"), None, None],
+    };
+    steps.into_iter().flatten()
 }
 
 /// The edges the flow follows out of a node, with flowchart.js's draw-time defaults.
@@ -146,6 +186,7 @@ type Path<'g> = (&'static str, Option<crate::graph::Branch<'g>>, String);
 
 /// A parallel's three paths with their directions (flowchart.js `Parallel`
 /// constructor), including the rescue of `para(pathN)->x` written without a comma.
+#[allow(clippy::many_single_char_names)] // mirrors flowchart.js's own names
 pub(crate) fn parallel_paths(g: &ParseGraph, id: NodeId) -> [Path<'_>; 3] {
     let names = ["path1", "path2", "path3"];
     let mut paths: [Option<crate::graph::Branch<'_>>; 3] = names.map(|n| g.branch(id, n));

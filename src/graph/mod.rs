@@ -12,19 +12,19 @@ mod build;
 pub mod drawing;
 mod error;
 mod flow;
+mod fxhash;
 pub mod json;
 mod node;
-
-use std::collections::HashMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 pub use build::build;
-pub(crate) use build::hint;
+pub(crate) use build::{first_definitions, hint};
 pub use error::BuildError;
 pub(crate) use error::shown;
 pub use flow::{Flow, FlowEdge};
+pub(crate) use fxhash::FxHashMap;
 pub use node::{Edge, Node, NodeKind, Unresolved};
 
 use crate::source::Span;
@@ -103,14 +103,15 @@ impl<'g> Branch<'g> {
 #[derive(Clone, Debug, Default)]
 pub struct ParseGraph {
     graph: DiGraph<Node, Edge>,
-    /// Branches whose target was undefined, per source node.
+    /// Branches whose target was undefined, sorted by source node.
     unresolved: Vec<Unresolved>,
-    unresolved_by_node: HashMap<NodeIndex, Vec<usize>>,
     /// `chart.start`: the first token of the first connection.
     start: Option<(NodeId, Span)>,
     /// The symbol table at the end: key → live node, in JS property order.
     live: Vec<(String, NodeId)>,
-    live_index: HashMap<String, NodeId>,
+    live_index: FxHashMap<String, NodeId>,
+    /// Per node: whether it is in the symbol table at the end.
+    is_live: Vec<bool>,
     /// Things that happened while executing the statements.
     events: Vec<Event>,
     /// Statements that make flowchart.js's parse throw.
@@ -187,26 +188,45 @@ impl ParseGraph {
 
     /// Whether a node is still in the symbol table (not shadowed by a redefinition).
     pub fn is_live(&self, id: NodeId) -> bool {
-        self.lookup(&self.node(id).key) == Some(id)
+        self.is_live.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// The unresolved branches of a node (contiguous: `unresolved` is sorted by source).
+    fn unresolved_of(&self, id: NodeId) -> &[Unresolved] {
+        if self.unresolved.is_empty() {
+            return &[];
+        }
+        let from = self.unresolved.partition_point(|u| u.from < id);
+        let to = from + self.unresolved[from..].partition_point(|u| u.from == id);
+        &self.unresolved[from..to]
     }
 
     /// The stored branches of a node in flowchart.js's property order.
     pub fn branches(&self, id: NodeId) -> Vec<Branch<'_>> {
-        let mut out: Vec<Branch<'_>> = self
-            .graph
+        let mut out: Vec<Branch<'_>> = self.branches_unordered(id).collect();
+        // Insertion order, with array-index property names first (as JS lists them;
+        // among themselves they stay in insertion order, as before).
+        out.sort_unstable_by(|a, b| {
+            let (ai, bi) = (
+                crate::syntax::js::is_array_index(a.name()),
+                crate::syntax::js::is_array_index(b.name()),
+            );
+            bi.cmp(&ai).then_with(|| a.order().cmp(&b.order()))
+        });
+        out
+    }
+
+    /// The stored branches of a node, in no particular order.
+    pub(crate) fn branches_unordered(&self, id: NodeId) -> impl Iterator<Item = Branch<'_>> {
+        self.graph
             .edges(id.0)
             .map(|e| Branch::Edge(e.weight(), NodeId(e.target())))
-            .collect();
-        if let Some(list) = self.unresolved_by_node.get(&id.0) {
-            out.extend(
-                list.iter()
-                    .map(|&i| Branch::Unresolved(&self.unresolved[i])),
-            );
-        }
-        out.sort_by_key(Branch::order);
-        // JS puts array-index property names first.
-        out.sort_by_key(|b| !crate::syntax::js::is_array_index(b.name()));
-        out
+            .chain(self.unresolved_of(id).iter().map(Branch::Unresolved))
+    }
+
+    /// The targets of a node's stored branches, in no particular order.
+    pub(crate) fn targets(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.graph.neighbors(id.0).map(NodeId)
     }
 
     /// The branch `name` of a node, if stored.
@@ -214,12 +234,10 @@ impl ParseGraph {
         if let Some(e) = self.graph.edges(id.0).find(|e| e.weight().branch == name) {
             return Some(Branch::Edge(e.weight(), NodeId(e.target())));
         }
-        self.unresolved_by_node.get(&id.0).and_then(|list| {
-            list.iter()
-                .map(|&i| &self.unresolved[i])
-                .find(|u| u.branch == name)
-                .map(Branch::Unresolved)
-        })
+        self.unresolved_of(id)
+            .iter()
+            .find(|u| u.branch == name)
+            .map(Branch::Unresolved)
     }
 
     /// Every resolved edge: (source, edge, target).

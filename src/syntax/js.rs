@@ -69,7 +69,7 @@ pub(crate) fn paren_group(s: &str) -> Option<Range<usize>> {
 /// Whether `s` is a canonical JS array index (`"0"`, `"17"`, not `"01"`):
 /// such property names come first, in numeric order, in a JS object.
 pub(crate) fn is_array_index(s: &str) -> bool {
-    !s.is_empty()
+    s.as_bytes().first().is_some_and(u8::is_ascii_digit)
         && s.bytes().all(|b| b.is_ascii_digit())
         && (s == "0" || !s.starts_with('0'))
         && s.parse::<u64>().is_ok_and(|n| n < u64::from(u32::MAX))
@@ -77,6 +77,10 @@ pub(crate) fn is_array_index(s: &str) -> bool {
 
 /// Sorts `(name, _)` pairs into JS property order, given they are in insertion order.
 pub(crate) fn js_property_order<T>(props: &mut [(String, T)]) {
+    // Nearly always there is no array index, and insertion order is the order.
+    if !props.iter().any(|(k, _)| is_array_index(k)) {
+        return;
+    }
     props.sort_by(
         |(a, _), (b, _)| match (is_array_index(a), is_array_index(b)) {
             (true, true) => a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
@@ -97,6 +101,7 @@ pub(crate) fn set_property<T>(props: &mut Vec<(String, T)>, name: &str, value: T
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -331,6 +331,7 @@ fn line_style(stmt: &StmtText<'_>) -> LineStyle {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use pest::Parser;
     use proptest::prelude::*;
