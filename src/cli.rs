@@ -348,9 +348,24 @@ fn check(
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
     for file in &files {
-        let doc = read_document(file)?;
+        // One unreadable file or missing flow does not hide the others' problems.
+        let doc = match read_document(file) {
+            Ok(d) => d,
+            Err(CliError(e)) => {
+                let _ = writeln!(stderr, "error: {e}");
+                errors += 1;
+                continue;
+            }
+        };
         let chosen: Vec<&FlowText> = match flow {
-            Some(_) => vec![select(&doc, flow)?],
+            Some(_) => match select(&doc, flow) {
+                Ok(f) => vec![f],
+                Err(CliError(e)) => {
+                    let _ = writeln!(stderr, "error: {e}");
+                    errors += 1;
+                    continue;
+                }
+            },
             None => doc.flows.iter().collect(),
         };
         for f in chosen {
@@ -528,11 +543,16 @@ fn list(paths: &[PathBuf], format: ListFormat) -> Result<ExitCode, CliError> {
         let doc = read_document(file)?;
         for f in &doc.flows {
             let ast = crate::syntax::parse(&f.source.text);
+            // Distinct keys: a redefinition is the same node to the reader.
             let nodes = ast
                 .statements
                 .iter()
-                .filter(|s| matches!(s, crate::syntax::Statement::Definition(_)))
-                .count();
+                .filter_map(|s| match s {
+                    crate::syntax::Statement::Definition(d) => Some(d.key.as_str()),
+                    _ => None,
+                })
+                .collect::<std::collections::HashSet<_>>()
+                .len();
             let heading = f.heading.as_deref().unwrap_or("");
             let line = match format {
                 ListFormat::Human => format!(

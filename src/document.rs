@@ -111,7 +111,14 @@ fn markdown_flows(name: &str, text: &Arc<str>) -> Vec<FlowText> {
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
-                if let Some((start, pieces)) = fence.take() {
+                if let Some((start, mut pieces)) = fence.take() {
+                    if pieces.is_empty() {
+                        // An empty fence: point at the line after the opening fence.
+                        let at = text[start..]
+                            .find('\n')
+                            .map_or(start, |i| (start + i + 1).min(text.len()));
+                        pieces.push(at..at);
+                    }
                     let line = text[..start].bytes().filter(|&b| b == b'\n').count() + 1;
                     let index = flows.len() + 1;
                     flows.push(FlowText {

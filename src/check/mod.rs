@@ -28,12 +28,14 @@ pub fn check(text: &str, ast: &Ast, graph: &ParseGraph) -> Vec<Problem> {
     }
     let branch_problems = branches::check(ast, graph, &flow);
     // One typo mid-chain is both an undefined target and an undefined source: report it once.
-    let source_spans: Vec<_> = graph.errors().iter().map(crate::graph::BuildError::span).collect();
-    problems.extend(
-        branch_problems
-            .into_iter()
-            .filter(|p| !(matches!(p, Problem::UndefinedTarget { .. }) && source_spans.contains(&p.span()))),
-    );
+    let source_spans: Vec<_> = graph
+        .errors()
+        .iter()
+        .map(crate::graph::BuildError::span)
+        .collect();
+    problems.extend(branch_problems.into_iter().filter(|p| {
+        !(matches!(p, Problem::UndefinedTarget { .. }) && source_spans.contains(&p.span()))
+    }));
     if !parse_throws {
         problems.extend(reach::check(graph, &flow));
     }
