@@ -60,8 +60,9 @@ const INJECTION_FLOW: &str = r#"st=>start: go
 a=>operation: Deploy "$(touch pwned); rm -rf x `touch pwned` 'q' && echo hi > pwned" to UK
 b=>operation: Deploy '$(touch pwned) "dq"; x' to US
 c=>operation: Ship $(touch pwned); rm -rf x `touch pwned` "q" 'q' > pwned & echo * $HOME < /etc/passwd to DE
+d=>operation: Deploy "ünïcødé ✓ 日本 $PATH %s \\" to JP
 e=>end
-st->a->b->c->e
+st->a->b->c->d->e
 "#;
 
 const INJECTION_BINDINGS: &str = r#"[[bind]]
@@ -75,34 +76,53 @@ run = ["./echo_args.py", "{1}", "{2}", "{node}", "{text}"]
 
 #[test]
 fn node_text_reaches_actions_as_literal_argv_and_env() {
-    let s = Sandbox::with(INJECTION_FLOW, INJECTION_BINDINGS);
-    s.link_fixture("echo_args.py");
-    std::fs::create_dir(s.file("x")).unwrap();
-    s.write("x/keep", "rm -rf x must not run");
-    s.execute(&[]).assert().code(0);
+    let sandbox = Sandbox::with(INJECTION_FLOW, INJECTION_BINDINGS);
+    sandbox.link_fixture("echo_args.py");
+    std::fs::create_dir(sandbox.file("x")).unwrap();
+    sandbox.write("x/keep", "rm -rf x must not run");
+    sandbox.execute(&[]).assert().code(0);
 
-    let a = r"$(touch pwned); rm -rf x `touch pwned` 'q' && echo hi > pwned";
-    let b = r#"$(touch pwned) "dq"; x"#;
-    let c =
+    let quoted = r"$(touch pwned); rm -rf x `touch pwned` 'q' && echo hi > pwned";
+    let single_quoted = r#"$(touch pwned) "dq"; x"#;
+    let bare =
         r#"$(touch pwned); rm -rf x `touch pwned` "q" 'q' > pwned & echo * $HOME < /etc/passwd"#;
-    let c_text = format!("Ship {c} to DE");
-    let records = echoed(&s);
-    assert_eq!(records.len(), 3);
-    assert_eq!(argv_of(&records[0]), [a, "UK", a, &format!("--to=UK:{a}")]);
-    assert_eq!(argv_of(&records[1]), [b, "US", b, &format!("--to=US:{b}")]);
-    assert_eq!(argv_of(&records[2]), [c, "DE", "c", &c_text]);
+    let bare_text = format!("Ship {bare} to DE");
+    let records = echoed(&sandbox);
+    assert_eq!(records.len(), 4);
+    assert_eq!(
+        argv_of(&records[0]),
+        [quoted, "UK", quoted, &format!("--to=UK:{quoted}")]
+    );
+    assert_eq!(
+        argv_of(&records[1]),
+        [
+            single_quoted,
+            "US",
+            single_quoted,
+            &format!("--to=US:{single_quoted}")
+        ]
+    );
+    assert_eq!(argv_of(&records[2]), [bare, "DE", "c", &bare_text]);
+    let unicode = r"ünïcødé ✓ 日本 $PATH %s \\";
+    assert_eq!(
+        argv_of(&records[3]),
+        [unicode, "JP", unicode, &format!("--to=JP:{unicode}")]
+    );
 
     let env = |i: usize, k: &str| records[i]["env"][k].as_str().map(str::to_owned);
-    assert_eq!(env(0, "FLOWRUN_PARAM_STRING").as_deref(), Some(a));
+    assert_eq!(env(0, "FLOWRUN_PARAM_STRING").as_deref(), Some(quoted));
     assert_eq!(env(0, "FLOWRUN_PARAM_WORD").as_deref(), Some("UK"));
-    assert_eq!(env(1, "FLOWRUN_PARAM_STRING").as_deref(), Some(b));
-    assert_eq!(env(2, "FLOWRUN_PARAM_ARG").as_deref(), Some(c));
+    assert_eq!(
+        env(1, "FLOWRUN_PARAM_STRING").as_deref(),
+        Some(single_quoted)
+    );
+    assert_eq!(env(2, "FLOWRUN_PARAM_ARG").as_deref(), Some(bare));
     assert_eq!(env(2, "FLOWRUN_PARAM_WORD").as_deref(), Some("DE"));
-    assert_eq!(env(2, "FLOWRUN_TEXT"), Some(c_text.clone()));
+    assert_eq!(env(2, "FLOWRUN_TEXT"), Some(bare_text.clone()));
     assert_eq!(env(2, "FLOWRUN_NODE").as_deref(), Some("c"));
 
     // The events carry the same exact argv.
-    let argvs: Vec<Vec<String>> = s
+    let argvs: Vec<Vec<String>> = sandbox
         .events()
         .iter()
         .filter_map(|e| match e {
@@ -110,10 +130,13 @@ fn node_text_reaches_actions_as_literal_argv_and_env() {
             _ => None,
         })
         .collect();
-    assert_eq!(argvs[2][1..], [c, "DE", "c", &c_text]);
+    assert_eq!(argvs[2][1..], [bare, "DE", "c", &bare_text]);
 
-    assert!(s.file("x/keep").exists(), "`rm -rf x` ran");
-    assert_eq!(pwned_files(s.path()), Vec::<std::path::PathBuf>::new());
+    assert!(sandbox.file("x/keep").exists(), "`rm -rf x` ran");
+    assert_eq!(
+        pwned_files(sandbox.path()),
+        Vec::<std::path::PathBuf>::new()
+    );
     assert_eq!(
         pwned_files(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -163,6 +186,19 @@ fn a_parameter_value_is_not_expanded_again() {
     s.link_fixture("echo_args.py");
     s.execute(&[]).assert().code(0);
     assert_eq!(argv_of(&echoed(&s)[0]), ["{2}:UK"]);
+}
+
+#[test]
+#[ignore = "bug?: a text binding that matches the start or end node's text runs there too (README: start → next, end → done)"]
+fn text_bindings_do_not_run_on_start_and_end() {
+    let s = Sandbox::with(
+        "st=>start: go\nop=>operation: work\ne=>end: done\nst->op->e\n",
+        "[[bind]]\ntext = \"{word}\"\nrun = [\"./echo_args.py\", \"{node}\"]\n",
+    );
+    s.link_fixture("echo_args.py");
+    s.execute(&[]).assert().code(0);
+    let nodes: Vec<_> = echoed(&s).iter().map(|r| r["argv"][0].clone()).collect();
+    assert_eq!(nodes, ["op"]);
 }
 
 // ── failing, crashing, hanging, flooding ─────────────────────────────────

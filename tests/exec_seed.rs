@@ -330,3 +330,20 @@ fn dry_run_reports_running_out_of_scripted_answers() {
         "{out}"
     );
 }
+
+#[test]
+fn a_markdown_flow_is_chosen_by_heading() {
+    let out = dry_run(
+        "prod-deployment.md",
+        &["--flow", "good for a week", "--answer", "seasoned=yes"],
+    );
+    assert!(
+        out.starts_with("plan for workflows/prod-deployment.md#2 (nothing runs):\n")
+            || out.contains("prod-deployment.md#2 (nothing runs):\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  4. delta      [operation] Create us-release"),
+        "{out}"
+    );
+}
