@@ -15,28 +15,34 @@ pub fn to_mermaid(view: &View) -> String {
     out.push_str("flowchart TD\n");
     let ids = ids(view);
     for (n, id) in view.nodes.iter().zip(&ids) {
-        let label = escape(&n.label);
-        let shape = match n.kind {
-            NodeKind::Start | NodeKind::End => format!("([\"{label}\"])"),
-            NodeKind::Operation => format!("[\"{label}\"]"),
-            NodeKind::Condition => format!("{{\"{label}\"}}"),
-            NodeKind::InputOutput | NodeKind::Input | NodeKind::Output => {
-                format!("[/\"{label}\"/]")
-            }
-            NodeKind::Subroutine => format!("[[\"{label}\"]]"),
-            NodeKind::Parallel => format!("{{{{\"{label}\"}}}}"),
+        let (open, close) = match n.kind {
+            NodeKind::Start | NodeKind::End => ("([\"", "\"])"),
+            NodeKind::Operation => ("[\"", "\"]"),
+            NodeKind::Condition => ("{\"", "\"}"),
+            NodeKind::InputOutput | NodeKind::Input | NodeKind::Output => ("[/\"", "\"/]"),
+            NodeKind::Subroutine => ("[[\"", "\"]]"),
+            NodeKind::Parallel => ("{{\"", "\"}}"),
         };
-        let _ = writeln!(out, "    {id}{shape}");
+        out.push_str("    ");
+        out.push_str(id);
+        out.push_str(open);
+        push_escaped(&mut out, &n.label);
+        out.push_str(close);
+        out.push('\n');
     }
     let mut link_styles = Vec::new();
     for (i, e) in view.edges.iter().enumerate() {
-        let arrow = if e.reachable { "-->" } else { "-.->" };
-        let label = e
-            .label
-            .as_ref()
-            .map(|l| format!("|\"{}\"|", escape(l)))
-            .unwrap_or_default();
-        let _ = writeln!(out, "    {} {arrow}{label} {}", ids[e.from], ids[e.to]);
+        out.push_str("    ");
+        out.push_str(&ids[e.from]);
+        out.push_str(if e.reachable { " -->" } else { " -.->" });
+        if let Some(l) = &e.label {
+            out.push_str("|\"");
+            push_escaped(&mut out, l);
+            out.push_str("\"|");
+        }
+        out.push(' ');
+        out.push_str(&ids[e.to]);
+        out.push('\n');
         if let Some(s) = &e.style {
             let mut parts = Vec::new();
             if let Some(c) = s.color.as_deref().and_then(safe_color) {
@@ -149,9 +155,8 @@ fn ids(view: &View) -> Vec<String> {
         .collect()
 }
 
-/// Text inside a quoted Mermaid label.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Text inside a quoted Mermaid label, escaped with Mermaid's entity codes.
+fn push_escaped(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("#quot;"),
@@ -166,5 +171,4 @@ fn escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
