@@ -245,11 +245,17 @@ pub(crate) fn process_gone(pid: &str) -> bool {
     })
 }
 
-/// Waits up to 10 s for a process to be gone.
+/// Waits up to 10 s for a process to be gone; if it is not, kills it (so a
+/// failing test leaves nothing behind) and fails.
 pub(crate) fn assert_gone(pid: &str) {
-    wait_for(
-        &format!("process {pid} to be gone"),
-        Duration::from_secs(10),
-        || process_gone(pid),
-    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !process_gone(pid) {
+        if Instant::now() >= deadline {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", pid])
+                .status();
+            panic!("process {pid} is still running");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
