@@ -603,12 +603,18 @@ fn signal_and_wait(child: &mut std::process::Child, signal: &str) -> Option<i32>
         .status()
         .unwrap();
     assert!(status.success());
-    let mut code = None;
-    wait_for("flowrun to exit", Duration::from_secs(10), || {
-        code = child.try_wait().unwrap().map(|s| s.code());
-        code.is_some()
-    });
-    code.unwrap()
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("flowrun still runs 10 s after SIG{signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The events end with `node`'s step interrupted, then the run interrupted.
@@ -689,4 +695,21 @@ fn ctrl_c_at_a_prompt_still_records_the_end_of_the_run() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(signal_and_wait(&mut child, "INT"), Some(130));
     assert_ends_interrupted(&s, "c");
+}
+
+#[test]
+#[ignore = "bug: SIGTERM while a prompt waits does nothing until a line is typed (only SIGINT ends a prompt)"]
+fn sigterm_at_a_prompt_ends_the_run() {
+    let s = Sandbox::with(
+        "st=>start: go\nc=>condition: ok?\ne=>end\nst->c\nc(yes)->e\nc(no)->e\n",
+        "[[bind]]\nnode = \"c\"\nask = \"Is it ok?\"\n",
+    );
+    let mut child = spawn_execute(&s, &["--clock", "virtual"], Stdio::piped());
+    let _stdin = child.stdin.take();
+    wait_for("the prompt", Duration::from_secs(20), || {
+        s.read(EVENTS)
+            .is_some_and(|t| t.contains("\"action\":\"ask\""))
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(signal_and_wait(&mut child, "TERM"), Some(130));
 }
