@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use flowrun::exec::event::{Discard, EventSink, JsonLines};
-use flowrun::exec::prompt::{Answer, Prompter, Reply, Scripted};
+use flowrun::exec::prompt::{Answer, PromptError, Prompter, Reply, Scripted};
 use flowrun::exec::{Bindings, Clock, Outcome, Plan, RunConfig, Runtime, resolve, run};
 
 /// Operations in the generated chain.
@@ -51,11 +51,11 @@ impl Prompter for Nobody {
         _: &str,
         _: &str,
         _: Option<&str>,
-    ) -> Result<(bool, Option<String>), String> {
-        Err("nobody is there".to_owned())
+    ) -> Result<(bool, Option<String>), PromptError> {
+        Err(PromptError::Failed("nobody is there".to_owned()))
     }
 
-    fn ask(&mut self, _: &str, _: &str) -> Result<Reply, String> {
+    fn ask(&mut self, _: &str, _: &str) -> Result<Reply, PromptError> {
         Ok(Reply {
             answer: Answer::No,
             by: None,

@@ -137,6 +137,25 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
     });
 
     let (plan, problems) = resolve(&analysis.graph, &bindings);
+    // A scripted answer for a node that is not a condition of this flow is a typo: the
+    // real command would run instead of the answer the user meant.
+    for key in scripted.keys() {
+        let kind = analysis
+            .graph
+            .lookup(key)
+            .and_then(|id| analysis.graph.node(id).kind);
+        if kind != Some(crate::graph::NodeKind::Condition) {
+            return Err(CliError(format!(
+                "--answer {key}=…: {} in {}",
+                if kind.is_some() {
+                    format!("`{key}` is not a condition")
+                } else {
+                    format!("there is no node `{key}`")
+                },
+                doc.name
+            )));
+        }
+    }
     let blocking: Vec<&PlanProblem> = problems
         .iter()
         .filter(|p| {
@@ -226,12 +245,10 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         }
     };
     let who = std::env::var("USER").ok();
-    let mut prompter = LinePrompter::new(std::io::stdin().lock(), who);
-    // Ctrl-C while a person is being asked: no action runs, so end at once with 130.
-    let _ = signal_hook::flag::register_conditional_shutdown(
-        signal_hook::consts::SIGINT,
-        130,
-        prompter.waiting_flag(),
+    let mut prompter = LinePrompter::new(
+        std::io::BufReader::new(std::io::stdin()),
+        who,
+        Arc::clone(&interrupted),
     );
     let mut tee = Tee {
         sinks: vec![&mut console, events_sink.as_mut()],
@@ -244,6 +261,16 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         sink: &mut tee,
     };
     let outcome = run(&analysis.graph, &plan, &bindings, &cfg, &mut rt);
+    if let Some(e) = events_sink.error() {
+        // The run happened, but its record is incomplete: say so, and fail.
+        eprintln!(
+            "error: cannot write events to {}: {e}; the record of this run is incomplete",
+            args.events
+                .as_deref()
+                .map_or_else(String::new, |p| p.display().to_string())
+        );
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
     Ok(ExitCode::from(match outcome {
         Outcome::Completed { .. } => 0,
         Outcome::Failed { .. } => EXIT_FAILED,

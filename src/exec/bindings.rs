@@ -31,7 +31,7 @@ use crate::exec::duration::{Until, parse_duration};
 
 /// The bindings file as written.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown keys are found by `unknown_keys`, so one does not hide the other problems.
 struct File {
     #[serde(default)]
     types: HashMap<String, Spanned<TypeDef>>,
@@ -47,7 +47,7 @@ enum TypeDef {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 struct RawBinding {
     node: Option<Spanned<String>>,
     text: Option<Spanned<String>>,
@@ -250,13 +250,17 @@ impl Bindings {
             let span = e
                 .span()
                 .map(|r| SourceSpan::new(r.start.into(), r.end - r.start));
-            fail(vec![problem(
+            let first = problem(
                 e.message().to_owned(),
                 span,
                 Some("see README.md \"Bindings\" for the keys a binding takes"),
-            )])
+            );
+            // serde stops at the first unknown key; find every other one too.
+            let mut all = vec![first];
+            all.extend(unknown_keys(&text).into_iter().filter(|p| p.span != span));
+            fail(all)
         })?;
-        let mut problems = Vec::new();
+        let mut problems = unknown_keys(&text);
         let mut types: HashMap<String, String> = HashMap::new();
         for (type_name, def) in &file.types {
             let re = match def.get_ref() {
@@ -493,17 +497,17 @@ fn binding(
 
 /// Compiles a Cucumber expression with the file's custom types.
 fn compile(expression: &str, types: &HashMap<String, String>) -> Result<Matcher, String> {
-    let regex = cucumber_expressions::Expression::regex_with_parameters(expression, types)
-        .map_err(|e| format!("invalid Cucumber expression `{expression}`: {e}"))?;
     let params = parameter_names(expression);
     for p in &params {
         let builtin = matches!(p.as_str(), "int" | "float" | "word" | "string" | "");
         if !builtin && !types.contains_key(p) {
             return Err(format!(
-                "unknown parameter type `{{{p}}}`: define it under [types]"
+                "unknown parameter type `{{{p}}}`: define it under [types] (a regex or a list of values), or use {{word}}, {{string}}, {{int}}, {{}} (in `{expression}`)"
             ));
         }
     }
+    let regex = cucumber_expressions::Expression::regex_with_parameters(expression, types)
+        .map_err(|e| format!("invalid Cucumber expression `{expression}`: {e}"))?;
     Ok(Matcher::Text {
         expression: expression.to_owned(),
         regex,
@@ -521,11 +525,97 @@ fn parameter_names(expression: &str) -> Vec<String> {
                 chars.next();
             }
             '{' => {
-                let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
-                out.push(name);
+                let rest: String = chars.clone().collect();
+                // An unclosed `{` is the expression parser's to report.
+                if let Some(close) = rest.find('}') {
+                    out.push(rest[..close].to_owned());
+                    for _ in rest[..=close].chars() {
+                        chars.next();
+                    }
+                }
             }
             _ => {}
         }
     }
     out
+}
+
+/// The keys a `[[bind]]` table takes.
+const BIND_KEYS: &[&str] = &[
+    "node",
+    "text",
+    "run",
+    "manual",
+    "log",
+    "wait",
+    "wait-until",
+    "wait_until",
+    "fail",
+    "command",
+    "ask",
+    "stdout-answer",
+    "stdout_answer",
+    "timeout",
+    "retries",
+    "backoff",
+    "idempotent",
+    "max-visits",
+    "max_visits",
+];
+
+/// Every unknown key in a syntactically valid bindings file, located by searching the text.
+fn unknown_keys(text: &str) -> Vec<BindingProblem> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut search_from = 0;
+    let mut report = |key: &str, known: &[&str], search_from: &mut usize| {
+        let at = find_key(text, key, *search_from);
+        if let Some(at) = at {
+            *search_from = at + key.len();
+        }
+        let best = known
+            .iter()
+            .map(|k| (strsim::damerau_levenshtein(key, k), *k))
+            .filter(|(d, _)| *d <= 2)
+            .min()
+            .map(|(_, k)| format!("did you mean `{k}`?"));
+        out.push(problem(
+            format!("unknown key `{key}`"),
+            at.map(|a| SourceSpan::new(a.into(), key.len())),
+            Some(&best.unwrap_or_else(|| format!("the keys are: {}", known.join(", ")))),
+        ));
+    };
+    for key in table
+        .keys()
+        .filter(|k| !["types", "bind"].contains(&k.as_str()))
+    {
+        report(key, &["types", "bind"], &mut search_from);
+    }
+    if let Some(toml::Value::Array(binds)) = table.get("bind") {
+        for b in binds {
+            if let toml::Value::Table(t) = b {
+                for key in t.keys().filter(|k| !BIND_KEYS.contains(&k.as_str())) {
+                    report(key, BIND_KEYS, &mut search_from);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Where `key = ` starts a line at or after `from`.
+fn find_key(text: &str, key: &str, from: usize) -> Option<usize> {
+    let mut at = from.min(text.len());
+    while let Some(i) = text[at..].find(key) {
+        let pos = at + i;
+        let line_start = text[..pos].rfind('\n').map_or(0, |n| n + 1);
+        let rest = text[pos + key.len()..].trim_start();
+        if text[line_start..pos].trim().is_empty() && rest.starts_with('=') {
+            return Some(pos);
+        }
+        at = pos + key.len();
+    }
+    None
 }

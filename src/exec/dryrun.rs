@@ -1,8 +1,10 @@
 //! `--dry-run`: the plan of a run, step by step, without running anything.
 //! The path follows scripted answers; it stops at a condition without one.
 
+use std::fmt::Write as _;
+
 use crate::exec::bindings::{Action, Bindings};
-use crate::exec::plan::{Plan, Resolution, match_text, placeholders, resolve_placeholder};
+use crate::exec::plan::{Plan, Resolution, fill, match_text, resolve_placeholder};
 use crate::exec::prompt::Scripted;
 use crate::graph::{Flow, NodeKind, ParseGraph};
 
@@ -43,8 +45,24 @@ pub fn dry_run(
     let Some(mut current) = flow.start() else {
         return (steps, PlanEnd::Stops("the flow has no start".to_owned()));
     };
+    let mut visits = vec![0u32; g.node_count()];
     for n in 1..=max_steps {
         let node = g.node(current);
+        visits[current.index()] += 1;
+        if let Resolution::Bound { index, .. } = plan.resolution(current) {
+            if let Some(max) = bindings.bindings.get(*index).and_then(|b| b.max_visits) {
+                if visits[current.index()] > max {
+                    return (
+                        steps,
+                        PlanEnd::Stops(format!(
+                            "`{}` would be reached a {}th time, more than its max-visits = {max}: the run would fail here",
+                            node.key,
+                            visits[current.index()]
+                        )),
+                    );
+                }
+            }
+        }
         let text = match_text(node.text.as_deref());
         let kind = node.kind.map_or("?", |k| k.name()).to_owned();
         let binding = match plan.resolution(current) {
@@ -129,15 +147,11 @@ fn describe(action: &Action, params: &[(String, String)], key: &str, text: &str)
     let argv = |a: &[String]| {
         a.iter()
             .map(|arg| {
-                let mut out = arg.clone();
-                for p in placeholders(arg) {
-                    let v = match p.as_str() {
-                        "run_id" => "<run id>".to_owned(),
-                        "now" => "<run clock>".to_owned(),
-                        _ => resolve_placeholder(&p, params, key, text).unwrap_or_default(),
-                    };
-                    out = out.replacen(&format!("{{{p}}}"), &v, 1);
-                }
+                let out = fill(arg, |p| match p {
+                    "run_id" => "<run id>".to_owned(),
+                    "now" => "<run clock>".to_owned(),
+                    _ => resolve_placeholder(p, params, key, text).unwrap_or_default(),
+                });
                 format!("{out:?}")
             })
             .collect::<Vec<_>>()
@@ -151,9 +165,25 @@ fn describe(action: &Action, params: &[(String, String)], key: &str, text: &str)
             i.as_ref().map(|i| format!(" ({i})")).unwrap_or_default()
         ),
         Action::Log(m) => format!("log {m:?}"),
-        Action::Wait(d) => format!("wait {d:?}"),
+        Action::Wait(d) => format!("wait {}", human_duration(*d)),
         Action::WaitUntil(u) => format!("wait until the next matching time in {}", u.zone()),
         Action::Fail(m) => format!("fail: {m}"),
         Action::Ask(q) => format!("ask a person: {}", q.as_deref().unwrap_or(text)),
     }
+}
+
+/// `3d`, `1h30m`, `45s`, `250ms`.
+fn human_duration(d: std::time::Duration) -> String {
+    let mut secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let mut out = String::new();
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if secs >= size {
+            let _ = write!(out, "{}{unit}", secs / size);
+            secs %= size;
+        }
+    }
+    out
 }

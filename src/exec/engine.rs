@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use crate::exec::bindings::{Action, Binding, Bindings};
 use crate::exec::clock::{Clock, rfc3339};
 use crate::exec::event::{Event, EventSink};
-use crate::exec::plan::{Plan, Resolution, match_text, placeholders, resolve_placeholder};
+use crate::exec::plan::{Plan, Resolution, fill, match_text, resolve_placeholder};
 use crate::exec::process::{self, Ended, Spec};
-use crate::exec::prompt::{Answer, Prompter, Scripted};
+use crate::exec::prompt::{Answer, PromptError, Prompter, Scripted};
 use crate::graph::{Flow, NodeId, NodeKind, ParseGraph};
 
 /// What to do with a node that has no binding.
@@ -96,6 +96,15 @@ pub enum Outcome {
     Interrupted,
 }
 
+impl From<PromptError> for StepResult {
+    fn from(e: PromptError) -> Self {
+        match e {
+            PromptError::Interrupted => StepResult::Interrupted,
+            PromptError::Failed(m) => StepResult::Failed(m, None),
+        }
+    }
+}
+
 /// The result of one step.
 enum StepResult {
     Ok,
@@ -155,18 +164,16 @@ pub fn run(
                 path,
             );
         }
-        steps += 1;
         let node = g.node(current);
         let key = node.key.clone();
-        visits[current.index()] += 1;
-        let visit = visits[current.index()];
-        path.push(key.clone());
+        let visit = visits[current.index()] + 1;
         let (binding, params) = match plan.resolution(current) {
             Resolution::Bound { index, params } => {
                 (bindings.bindings.get(*index), params.as_slice())
             }
             Resolution::Unbound => (None, &[][..]),
         };
+        // A refused visit is not a step: the guard stops the run before it.
         if let Some(max) = binding.and_then(|b| b.max_visits) {
             if visit > max {
                 let message =
@@ -182,6 +189,9 @@ pub fn run(
                 );
             }
         }
+        steps += 1;
+        visits[current.index()] = visit;
+        path.push(key.clone());
         let result = step(g, current, binding, params, cfg, rt, steps, visit);
         let next_branch = match result {
             StepResult::Ok | StepResult::Skipped => "next",
@@ -235,7 +245,11 @@ fn finish(rt: &mut Runtime<'_>, outcome: Outcome, steps: u64, path: Vec<String>)
     let (status, end, message) = match &outcome {
         Outcome::Completed { end } => ("completed", Some(end.clone()), None),
         Outcome::Failed { message, .. } => ("failed", None, Some(message.clone())),
-        Outcome::Interrupted => ("interrupted", None, Some("interrupted (Ctrl-C)".to_owned())),
+        Outcome::Interrupted => (
+            "interrupted",
+            None,
+            Some("interrupted (Ctrl-C or SIGTERM)".to_owned()),
+        ),
     };
     rt.sink.emit(&Event::RunFinished {
         status: status.to_owned(),
@@ -373,18 +387,14 @@ fn expand(
     cfg: &RunConfig,
     rt: &Runtime<'_>,
 ) -> Vec<String> {
+    let now = rfc3339(rt.clock.now());
     argv.iter()
         .map(|arg| {
-            let mut out = arg.clone();
-            for p in placeholders(arg) {
-                let value = match p.as_str() {
-                    "run_id" => cfg.run_id.clone(),
-                    "now" => rfc3339(rt.clock.now()),
-                    _ => resolve_placeholder(&p, params, key, text).unwrap_or_default(),
-                };
-                out = out.replacen(&format!("{{{p}}}"), &value, 1);
-            }
-            out
+            fill(arg, |p| match p {
+                "run_id" => cfg.run_id.clone(),
+                "now" => now.clone(),
+                _ => resolve_placeholder(p, params, key, text).unwrap_or_default(),
+            })
         })
         .collect()
 }
@@ -444,7 +454,7 @@ fn perform(
                     answered(rt, step, key, r.answer, "ask", r.by, r.reason);
                     StepResult::Answer(r.answer)
                 }
-                Err(e) => StepResult::Failed(e, None),
+                Err(e) => e.into(),
             },
             (Unbound::Ask, false) => confirm(rt, key, text, None),
         };
@@ -516,7 +526,7 @@ fn perform(
                 answered(rt, step, key, r.answer, "ask", r.by, r.reason);
                 StepResult::Answer(r.answer)
             }
-            Err(e) => StepResult::Failed(e, None),
+            Err(e) => e.into(),
         },
         Action::Manual(instructions) => confirm(rt, key, text, instructions.as_deref()),
         Action::Log(message) => {
@@ -562,7 +572,7 @@ fn confirm(rt: &mut Runtime<'_>, key: &str, text: &str, instructions: Option<&st
         Ok((false, note)) => {
             StepResult::Failed(note.unwrap_or_else(|| "marked as failed".to_owned()), None)
         }
-        Err(e) => StepResult::Failed(e, None),
+        Err(e) => e.into(),
     }
 }
 

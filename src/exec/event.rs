@@ -119,6 +119,11 @@ pub enum Event {
 pub trait EventSink {
     /// Receives one event.
     fn emit(&mut self, event: &Event);
+
+    /// The first write error, for sinks that write somewhere.
+    fn error(&self) -> Option<&std::io::Error> {
+        None
+    }
 }
 
 /// Keeps events in memory (tests, summaries).
@@ -168,6 +173,10 @@ impl<W: std::io::Write> EventSink for JsonLines<W> {
         {
             self.error = Some(e);
         }
+    }
+
+    fn error(&self) -> Option<&std::io::Error> {
+        self.error.as_ref()
     }
 }
 

@@ -171,6 +171,9 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
         for (i, b) in bindings.bindings.iter().enumerate() {
             match &b.matcher {
                 Matcher::Key(k) if *k == node.key => by_key.push((i, Vec::new())),
+                // Start and end nodes only run a binding made for them by key:
+                // a catch-all text expression must not turn them into steps.
+                Matcher::Text { .. } if matches!(kind, NodeKind::Start | NodeKind::End) => {}
                 Matcher::Text { regex, params, .. } => {
                     if let Some(values) = capture(regex, params, &text) {
                         by_text.push((i, values));
@@ -298,6 +301,23 @@ fn capture(regex: &regex::Regex, params: &[String], text: &str) -> Option<Vec<(S
         out.push((name, value.unwrap_or_default()));
     }
     Some(out)
+}
+
+/// Fills an argv element in one pass: each `{name}` is replaced by `value(name)`;
+/// a value is never scanned again, so a parameter that looks like `{2}` stays literal.
+pub(crate) fn fill(arg: &str, mut value: impl FnMut(&str) -> String) -> String {
+    let mut out = String::with_capacity(arg.len());
+    let mut rest = arg;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&value(&rest[open + 1..open + close]));
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `{name}` placeholders in an argv element.

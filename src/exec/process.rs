@@ -134,7 +134,8 @@ pub fn run(
         }
     };
     let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-    let (tx, rx) = mpsc::channel();
+    // Bounded: a flooding program waits for flowrun instead of filling memory.
+    let (tx, rx) = mpsc::sync_channel(1024);
     let mut readers = 0;
     if let Some(s) = child.stdout.take() {
         readers += 1;
@@ -198,6 +199,9 @@ pub fn run(
             }
         }
     }
+    // The action is over: whatever it left in its process group (a background
+    // job, a grandchild that ignored SIGTERM) goes with it.
+    let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
     out.ended = match (killed, exit) {
         (Some(k), _) => k,
         (None, Some(Ok(status))) => Ended::Exited(status.code(), status.signal()),
@@ -234,7 +238,7 @@ fn readers_stuck(
     false
 }
 
-fn spawn_reader(pipe: impl Read + Send + 'static, stream: Stream, tx: mpsc::Sender<Msg>) {
+fn spawn_reader(pipe: impl Read + Send + 'static, stream: Stream, tx: mpsc::SyncSender<Msg>) {
     std::thread::spawn(move || {
         let mut reader = BufReader::new(pipe);
         let mut buf = Vec::new();

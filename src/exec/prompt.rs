@@ -3,6 +3,10 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// A condition's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +47,15 @@ pub struct Reply {
     pub reason: Option<String>,
 }
 
+/// Why a person gave no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PromptError {
+    /// Ctrl-C (or SIGTERM) while waiting.
+    Interrupted,
+    /// Input closed or unreadable.
+    Failed(String),
+}
+
 /// Asks a person.
 pub trait Prompter {
     /// A manual step: returns `true` when the person says it is done, `false` when it failed.
@@ -51,61 +64,86 @@ pub trait Prompter {
         key: &str,
         text: &str,
         instructions: Option<&str>,
-    ) -> Result<(bool, Option<String>), String>;
+    ) -> Result<(bool, Option<String>), PromptError>;
     /// A condition.
-    fn ask(&mut self, key: &str, question: &str) -> Result<Reply, String>;
+    fn ask(&mut self, key: &str, question: &str) -> Result<Reply, PromptError>;
 }
 
 /// Reads answers from a line-based input (the terminal, or a pipe), writing prompts to stderr.
-pub struct LinePrompter<R: BufRead> {
-    input: R,
+///
+/// Lines are read on a thread of their own, so a prompt can give up when the
+/// run is interrupted instead of blocking in `read_line`.
+pub struct LinePrompter<R: BufRead + Send + 'static> {
+    input: Option<R>,
+    lines: Option<mpsc::Receiver<std::io::Result<String>>>,
     who: Option<String>,
-    /// Set while waiting for a line, so Ctrl-C can end the process there
-    /// (a blocking read cannot be interrupted otherwise; no action is running).
-    waiting: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    interrupted: Arc<AtomicBool>,
 }
 
-impl<R: BufRead> LinePrompter<R> {
-    /// Prompts on stderr, reads from `input`; `who` is recorded with each answer.
-    pub fn new(input: R, who: Option<String>) -> Self {
+impl<R: BufRead + Send + 'static> LinePrompter<R> {
+    /// Prompts on stderr, reads from `input`; `who` is recorded with each answer;
+    /// a prompt gives up when `interrupted` is set.
+    pub fn new(input: R, who: Option<String>, interrupted: Arc<AtomicBool>) -> Self {
         LinePrompter {
-            input,
+            input: Some(input),
+            lines: None,
             who,
-            waiting: std::sync::Arc::default(),
+            interrupted,
         }
     }
 
-    /// The flag that is true while a prompt waits for input.
-    pub fn waiting_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
-        std::sync::Arc::clone(&self.waiting)
-    }
-
-    fn line(&mut self, prompt: &str) -> Result<String, String> {
+    fn line(&mut self, prompt: &str) -> Result<String, PromptError> {
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "{prompt}");
         let _ = err.flush();
         drop(err);
-        let mut line = String::new();
-        self.waiting
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        let read = self.input.read_line(&mut line);
-        self.waiting
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        match read {
-            Ok(0) => Err("no answer: input closed".to_owned()),
-            Ok(_) => Ok(line.trim().to_owned()),
-            Err(e) => Err(format!("cannot read the answer: {e}")),
+        if let Some(mut input) = self.input.take() {
+            // The reader starts at the first prompt, so runs without prompts never touch stdin.
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                loop {
+                    let mut line = String::new();
+                    let r = input.read_line(&mut line).map(|_| line);
+                    let done = !matches!(&r, Ok(l) if !l.is_empty());
+                    if tx.send(r).is_err() || done {
+                        break;
+                    }
+                }
+            });
+            self.lines = Some(rx);
+        }
+        let Some(lines) = &self.lines else {
+            return Err(PromptError::Failed("no input".to_owned()));
+        };
+        loop {
+            if self.interrupted.load(Ordering::SeqCst) {
+                eprintln!();
+                return Err(PromptError::Interrupted);
+            }
+            match lines.recv_timeout(Duration::from_millis(50)) {
+                Ok(Ok(l)) if l.is_empty() => {
+                    return Err(PromptError::Failed("no answer: input closed".to_owned()));
+                }
+                Ok(Ok(l)) => return Ok(l.trim().to_owned()),
+                Ok(Err(e)) => {
+                    return Err(PromptError::Failed(format!("cannot read the answer: {e}")));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(PromptError::Failed("no answer: input closed".to_owned()));
+                }
+            }
         }
     }
 }
 
-impl<R: BufRead> Prompter for LinePrompter<R> {
+impl<R: BufRead + Send + 'static> Prompter for LinePrompter<R> {
     fn confirm(
         &mut self,
         key: &str,
         text: &str,
         instructions: Option<&str>,
-    ) -> Result<(bool, Option<String>), String> {
+    ) -> Result<(bool, Option<String>), PromptError> {
         if let Some(i) = instructions {
             eprintln!("  ▸ {i}");
         }
@@ -127,7 +165,7 @@ impl<R: BufRead> Prompter for LinePrompter<R> {
         }
     }
 
-    fn ask(&mut self, key: &str, question: &str) -> Result<Reply, String> {
+    fn ask(&mut self, key: &str, question: &str) -> Result<Reply, PromptError> {
         loop {
             let l = self.line(&format!("  ? [{key}] {question} [y]es / [n]o: "))?;
             if let Some(answer) = Answer::parse(&l) {
@@ -181,6 +219,11 @@ impl Scripted {
             }
         }
         Ok(())
+    }
+
+    /// The keys that have scripted answers.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.answers.keys().map(String::as_str)
     }
 
     /// Whether there are scripted answers for a key.
