@@ -2,14 +2,15 @@
 //! with a timeout, streamed output, and a bounded copy of that output.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
+use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
@@ -90,12 +91,6 @@ impl Output {
     }
 }
 
-enum Msg {
-    Line(Stream, String),
-    Eof,
-    Exit(std::io::Result<std::process::ExitStatus>),
-}
-
 /// Runs a program; `on_line` sees every output line as it comes.
 pub fn run(
     spec: &Spec<'_>,
@@ -134,41 +129,59 @@ pub fn run(
         }
     };
     let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-    // Bounded: a flooding program waits for flowrun instead of filling memory.
-    let (tx, rx) = mpsc::sync_channel(1024);
-    let mut readers = 0;
-    if let Some(s) = child.stdout.take() {
-        readers += 1;
-        spawn_reader(s, Stream::Stdout, tx.clone());
-    }
-    if let Some(s) = child.stderr.take() {
-        readers += 1;
-        spawn_reader(s, Stream::Stderr, tx.clone());
-    }
-    let waiter_tx = tx;
-    std::thread::spawn(move || {
-        let _ = waiter_tx.send(Msg::Exit(child.wait()));
-    });
-
+    // One thread watches both pipes and the child: no helper threads, so a short
+    // action costs little more than the spawn itself.
+    let mut pipes: [Option<Pipe>; 2] = [
+        child.stdout.take().map(|p| {
+            (
+                Box::new(p) as Box<dyn ReadFd>,
+                Stream::Stdout,
+                LineBuf::default(),
+            )
+        }),
+        child.stderr.take().map(|p| {
+            (
+                Box::new(p) as Box<dyn ReadFd>,
+                Stream::Stderr,
+                LineBuf::default(),
+            )
+        }),
+    ];
     let started = Instant::now();
     let mut exit: Option<std::io::Result<std::process::ExitStatus>> = None;
+    let mut exited_at: Option<Instant> = None;
     let mut killed: Option<Ended> = None;
     let mut kill_at: Option<Instant> = None;
-    while exit.is_none() || readers > 0 {
-        let tick = Duration::from_millis(50);
-        match rx.recv_timeout(tick) {
-            Ok(Msg::Line(stream, line)) => {
-                on_line(stream, &line);
-                out.keep(stream, line, spec.keep_lines);
+    let mut idle = Duration::from_micros(50);
+    let mut spins = 0u32;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        if exit.is_none() {
+            match child.try_wait() {
+                Ok(Some(status)) => {
+                    exit = Some(Ok(status));
+                    exited_at = Some(Instant::now());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    exit = Some(Err(e));
+                    exited_at = Some(Instant::now());
+                }
             }
-            Ok(Msg::Eof) => readers -= 1,
-            Ok(Msg::Exit(status)) => exit = Some(status),
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        if exit.is_some() && killed.is_some() {
-            // Killed: the group may keep the pipes open; do not wait for them forever.
-            if kill_at.is_some_and(|t| t.elapsed() > Duration::from_secs(1)) {
+        let open = pipes.iter().filter(|p| p.is_some()).count();
+        if exit.is_some() && open == 0 {
+            break;
+        }
+        // The program is gone but something it started holds the pipes open:
+        // give buffered output 2 s (1 s after a kill), then stop waiting.
+        if let Some(t) = exited_at {
+            let grace = if killed.is_some() {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(2)
+            };
+            if t.elapsed() > grace {
                 break;
             }
         }
@@ -190,18 +203,66 @@ pub fn run(
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             kill_at = Some(Instant::now());
         }
-        if exit.is_some() && killed.is_none() && readers > 0 {
-            // The program is gone; output still buffered in the pipes follows shortly.
-            // A grandchild holding the pipes open must not hang the run.
-            if readers_stuck(&rx, &mut readers, on_line, &mut out, spec.keep_lines) {
-                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-                break;
+        if open == 0 {
+            // Pipes closed, program still running. Usually it is exiting this very
+            // moment, so yield a few times before napping (a nap is at least ~50 µs).
+            if spins < 200 {
+                spins += 1;
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(idle);
+                idle = (idle * 2).min(Duration::from_millis(20));
+            }
+            continue;
+        }
+        let ready = {
+            let mut fds: Vec<PollFd<'_>> = pipes
+                .iter()
+                .flatten()
+                .map(|(p, _, _)| PollFd::new(p.fd(), PollFlags::POLLIN))
+                .collect();
+            match poll(&mut fds, PollTimeout::from(50u16)) {
+                Ok(0) | Err(nix::errno::Errno::EINTR) => Vec::new(),
+                Ok(_) => fds
+                    .iter()
+                    .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+                    .collect(),
+                Err(_) => vec![true; fds.len()],
+            }
+        };
+        let mut k = 0;
+        for slot in &mut pipes {
+            let Some((pipe, stream, buf)) = slot else {
+                continue;
+            };
+            let is_ready = ready.get(k).copied().unwrap_or(false);
+            k += 1;
+            if !is_ready {
+                continue;
+            }
+            match pipe.read(&mut chunk) {
+                Ok(0) | Err(_) => {
+                    if let Some(line) = buf.finish() {
+                        on_line(*stream, &line);
+                        out.keep(*stream, line, spec.keep_lines);
+                    }
+                    *slot = None;
+                }
+                Ok(n) => {
+                    for line in buf.push(&chunk[..n]) {
+                        on_line(*stream, &line);
+                        out.keep(*stream, line, spec.keep_lines);
+                    }
+                }
             }
         }
     }
     // The action is over: whatever it left in its process group (a background
     // job, a grandchild that ignored SIGTERM) goes with it.
     let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+    if exit.is_none() {
+        exit = Some(child.wait());
+    }
     out.ended = match (killed, exit) {
         (Some(k), _) => k,
         (None, Some(Ok(status))) => Ended::Exited(status.code(), status.signal()),
@@ -211,82 +272,67 @@ pub fn run(
     out
 }
 
-/// Drains output for up to 2 s after the program exited; true when readers are still open then.
-fn readers_stuck(
-    rx: &mpsc::Receiver<Msg>,
-    readers: &mut usize,
-    on_line: &mut dyn FnMut(Stream, &str),
-    out: &mut Output,
-    keep: usize,
-) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while *readers > 0 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return true;
-        }
-        match rx.recv_timeout(left) {
-            Ok(Msg::Line(stream, line)) => {
-                on_line(stream, &line);
-                out.keep(stream, line, keep);
-            }
-            Ok(Msg::Eof) => *readers -= 1,
-            Ok(Msg::Exit(_)) => {}
-            Err(_) => return *readers > 0,
-        }
-    }
-    false
+/// An open output pipe of the action, its stream, and its partial line.
+type Pipe = (Box<dyn ReadFd>, Stream, LineBuf);
+
+/// A pipe flowrun can poll and read.
+trait ReadFd: Read {
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_>;
 }
 
-fn spawn_reader(pipe: impl Read + Send + 'static, stream: Stream, tx: mpsc::SyncSender<Msg>) {
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(pipe);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader
-                .by_ref()
-                .take(MAX_LINE as u64)
-                .read_until(b'\n', &mut buf)
-            {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    let full = buf.last() == Some(&b'\n');
-                    if !full && buf.len() >= MAX_LINE {
-                        skip_line(&mut reader);
-                    }
-                    while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                        buf.pop();
-                    }
-                    if tx
-                        .send(Msg::Line(
-                            stream,
-                            String::from_utf8_lossy(&buf).into_owned(),
-                        ))
-                        .is_err()
-                    {
-                        break;
-                    }
+impl<T: Read + AsFd> ReadFd for T {
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.as_fd()
+    }
+}
+
+/// Splits a byte stream into lines; a line longer than `MAX_LINE` is cut and the rest skipped.
+#[derive(Default)]
+struct LineBuf {
+    partial: Vec<u8>,
+    skipping: bool,
+}
+
+impl LineBuf {
+    fn push(&mut self, mut bytes: &[u8]) -> Vec<String> {
+        let mut lines = Vec::new();
+        while !bytes.is_empty() {
+            let (piece, rest, ended) = match bytes.iter().position(|&b| b == b'\n') {
+                Some(i) => (&bytes[..i], &bytes[i + 1..], true),
+                None => (bytes, &[][..], false),
+            };
+            if !self.skipping {
+                let room = MAX_LINE.saturating_sub(self.partial.len());
+                self.partial
+                    .extend_from_slice(&piece[..piece.len().min(room)]);
+                if piece.len() > room {
+                    // Keep the first MAX_LINE bytes; drop the rest of this line.
+                    lines.push(self.take());
+                    self.skipping = true;
                 }
             }
+            if ended {
+                if self.skipping {
+                    self.skipping = false;
+                } else {
+                    lines.push(self.take());
+                }
+            }
+            bytes = rest;
         }
-        let _ = tx.send(Msg::Eof);
-    });
-}
+        lines
+    }
 
-/// Skips the rest of an overlong line without holding it in memory.
-fn skip_line(reader: &mut impl BufRead) {
-    loop {
-        let (consumed, done) = match reader.fill_buf() {
-            Ok([]) | Err(_) => return,
-            Ok(buf) => match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (buf.len(), false),
-            },
-        };
-        reader.consume(consumed);
-        if done {
-            return;
+    fn finish(&mut self) -> Option<String> {
+        (!self.partial.is_empty() && !self.skipping).then(|| self.take())
+    }
+
+    fn take(&mut self) -> String {
+        while self.partial.last().is_some_and(|b| *b == b'\r') {
+            self.partial.pop();
         }
+        let line = String::from_utf8_lossy(&self.partial).into_owned();
+        self.partial.clear();
+        line
     }
 }
