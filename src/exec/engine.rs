@@ -105,6 +105,16 @@ impl From<PromptError> for StepResult {
     }
 }
 
+impl Outcome {
+    /// A failure at a node.
+    fn at(key: String, message: String) -> Outcome {
+        Outcome::Failed {
+            node: Some(key),
+            message,
+        }
+    }
+}
+
 /// The result of one step.
 enum StepResult {
     Ok,
@@ -178,15 +188,7 @@ pub fn run(
             if visit > max {
                 let message =
                     format!("`{key}` reached {visit} times, more than its max-visits = {max}");
-                return finish(
-                    rt,
-                    Outcome::Failed {
-                        node: Some(key),
-                        message,
-                    },
-                    steps,
-                    path,
-                );
+                return finish(rt, Outcome::at(key, message), steps, path);
             }
         }
         steps += 1;
@@ -197,15 +199,7 @@ pub fn run(
             StepResult::Ok | StepResult::Skipped => "next",
             StepResult::Answer(a) => a.branch(),
             StepResult::Failed(message, _) | StepResult::TimedOut(message) => {
-                return finish(
-                    rt,
-                    Outcome::Failed {
-                        node: Some(key),
-                        message,
-                    },
-                    steps,
-                    path,
-                );
+                return finish(rt, Outcome::at(key, message), steps, path);
             }
             StepResult::Interrupted => return finish(rt, Outcome::Interrupted, steps, path),
         };
@@ -228,15 +222,7 @@ pub fn run(
                     "condition `{key}` answered `{next_branch}`, but has no `{next_branch}` branch"
                 ),
             };
-            return finish(
-                rt,
-                Outcome::Failed {
-                    node: Some(key),
-                    message,
-                },
-                steps,
-                path,
-            );
+            return finish(rt, Outcome::at(key, message), steps, path);
         }
     }
 }
