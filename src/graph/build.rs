@@ -1,7 +1,5 @@
 //! Executing statements in order, as flowchart.js's `parse()` does.
 
-use std::hash::BuildHasherDefault;
-
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::graph::{
@@ -60,7 +58,7 @@ pub fn build(ast: &Ast) -> ParseGraph {
         nodes: Vec::with_capacity(definitions),
         slots: Vec::with_capacity(definitions),
         live: Vec::with_capacity(definitions),
-        live_index: FxHashMap::with_capacity_and_hasher(definitions, BuildHasherDefault::default()),
+        live_index: FxHashMap::with_capacity_and_hasher(definitions, rustc_hash::FxBuildHasher),
         live_pos: Vec::with_capacity(definitions),
         all_keys: None,
         start: None,

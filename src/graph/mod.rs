@@ -12,7 +12,6 @@ mod build;
 pub mod drawing;
 mod error;
 mod flow;
-mod fxhash;
 pub mod json;
 mod node;
 
@@ -24,8 +23,10 @@ pub(crate) use build::{first_definitions, hint};
 pub use error::BuildError;
 pub(crate) use error::shown;
 pub use flow::{Flow, FlowEdge};
-pub(crate) use fxhash::FxHashMap;
 pub use node::{Edge, Node, NodeKind, Unresolved};
+/// The symbol tables hash node names with rustc's Fx hash: the keys come from the
+/// flow being checked, so SipHash's protection against crafted collisions buys nothing.
+pub(crate) use rustc_hash::FxHashMap;
 
 use crate::source::Span;
 
