@@ -25,7 +25,7 @@ pub(crate) use error::shown;
 pub use flow::{Flow, FlowEdge};
 pub use node::{Edge, Node, NodeKind, Unresolved};
 /// The symbol tables hash node names with rustc's Fx hash: the keys come from the
-/// flow being checked, so SipHash's protection against crafted collisions buys nothing.
+/// flow being checked, so `SipHash`'s protection against crafted collisions buys nothing.
 pub(crate) use rustc_hash::FxHashMap;
 
 use crate::source::Span;
