@@ -178,7 +178,7 @@ fn assert_flow_2(run: &SeedRun) {
     assert!(deploys[2].0.duration_since(deploys[1].0) >= jiff::SignedDuration::from_hours(9 * 24));
 
     // us-release = the ALICIA tag + the fix from master, cherry-picked (-x).
-    let fix = run.git(&["log", "-1", "--format=%H", "master", "--", "FIX"]);
+    let fix = run.git(&["log", "-1", "--format=%H", "master", "--", "fixes"]);
     assert!(!fix.is_empty());
     assert_eq!(
         run.git(&["rev-parse", "us-release^"]),
@@ -190,7 +190,7 @@ fn assert_flow_2(run: &SeedRun) {
         "{message}"
     );
     assert!(
-        run.git(&["show", "us-release:FIX"])
+        run.git(&["show", "us-release:fixes/fix-1.txt"])
             .contains("master is BERTHA")
     );
     assert_eq!(run.git(&["show", "us-release:RELEASE"]), "ALICIA");
@@ -346,4 +346,32 @@ fn a_markdown_flow_is_chosen_by_heading() {
         out.contains("  4. delta      [operation] Create us-release"),
         "{out}"
     );
+}
+
+/// Regression: flow 1's fix left a file on master that flow 2's cherry-pick onto
+/// ALICIA then conflicted with. Both runbooks, one after the other, in one state folder.
+#[test]
+fn both_flows_in_one_state_folder() {
+    let state = tempfile::tempdir().unwrap();
+    for (flow, clock) in [
+        ("1", "virtual"),
+        ("2", "virtual:2026-11-23T10:00:00Z"),
+        ("2", "virtual:2026-11-30T10:00:00Z"),
+    ] {
+        flowrun()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("FLOWRUN_DEMO_STATE", state.path())
+            .args([
+                "execute",
+                &workflow("prod-deployment.md"),
+                "--flow",
+                flow,
+                "--clock",
+                clock,
+            ])
+            .assert()
+            .code(0);
+    }
+    let log = std::fs::read_to_string(state.path().join("deploys.log")).unwrap();
+    assert_eq!(log.lines().count(), 2 + 3 + 3, "{log}");
 }

@@ -35,7 +35,11 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: git_fix.py RELEASE")
     r = repo()
-    (r / "FIX").write_text(f"fix for the bug found in production (master is {sys.argv[1]})\n")
-    git(r, "add", "FIX")
+    # Each fix is a new file, so any fix cherry-picks cleanly onto any release.
+    fixes = r / "fixes"
+    fixes.mkdir(exist_ok=True)
+    fix = fixes / f"fix-{len(list(fixes.iterdir())) + 1}.txt"
+    fix.write_text(f"fix for the bug found in production (master is {sys.argv[1]}, run {_state.run_id()})\n")
+    git(r, "add", str(fix.relative_to(r)))
     git(r, "commit", "-q", "-m", f"Fix the production bug (master is {sys.argv[1]})")
     print("fixed on master:", git(r, "rev-parse", "--short", "HEAD"))
