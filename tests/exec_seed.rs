@@ -361,14 +361,9 @@ fn both_flows_in_one_state_folder() {
         flowrun()
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("FLOWRUN_DEMO_STATE", state.path())
-            .args([
-                "execute",
-                &workflow("prod-deployment.md"),
-                "--flow",
-                flow,
-                "--clock",
-                clock,
-            ])
+            .arg("execute")
+            .arg(workflow("prod-deployment.md"))
+            .args(["--flow", flow, "--clock", clock])
             .assert()
             .code(0);
     }
