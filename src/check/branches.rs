@@ -62,9 +62,9 @@ pub(crate) fn check(ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> 
             let has = |b: &str| g.branch(id, b).is_some();
             let present = match (has("yes"), has("no")) {
                 (true, true) => continue,
-                (true, false) => "yes",
-                (false, true) => "no",
-                (false, false) => "none",
+                (true, false) => "only `yes` leaves it",
+                (false, true) => "only `no` leaves it",
+                (false, false) => "no branch leaves it",
             };
             for missing in ["yes", "no"].into_iter().filter(|b| !has(b)) {
                 out.push(Problem::MissingBranch {
@@ -175,10 +175,13 @@ fn ignored_branch_help(
         .join(", ");
     if kind.branches() == ["next"] {
         format!(
-            "a {} follows only a plain `->`: write `{key}->{target}`",
-            kind.name()
+            "{} follows only a plain `->`: write `{key}->{target}`",
+            crate::graph::with_article(kind.name())
         )
     } else {
-        format!("a {} follows only {follows}", kind.name())
+        format!(
+            "{} follows only {follows}",
+            crate::graph::with_article(kind.name())
+        )
     }
 }

@@ -172,9 +172,9 @@ pub enum Problem {
         /// `yes` or `no`.
         missing: &'static str,
         /// The definition.
-        #[label(primary, "only `{present}` leaves it")]
+        #[label(primary, "{present}")]
         span: Span,
-        /// The branch that is there, or `none`.
+        /// What leaves it: `only \`yes\` leaves it`, or that nothing does.
         present: &'static str,
         /// What to do.
         #[help]

@@ -218,13 +218,15 @@ impl Builder<'_> {
                 span: ann.span,
                 reason: match node.kind {
                     Some(NodeKind::Parallel) => format!(
-                        "a parallel's annotation needs a `path1`..`path3` branch with a direction, e.g. `{}(path1@{}, bottom)`",
-                        node.key, ann.text
+                        "a parallel's annotation needs a `path1`..`path3` branch with a direction, e.g. `{}({}@{}, bottom)`",
+                        node.key,
+                        if branch.starts_with("path") { branch } else { "path1" },
+                        ann.text
                     ),
                     _ => format!(
-                        "only conditions and parallels show annotations, and `{}` is a {}",
+                        "only conditions and parallels show annotations, and `{}` is {}",
                         node.key,
-                        if node.type_name.is_empty() { "node without a type" } else { &node.type_name }
+                        if node.type_name.is_empty() { "a node without a type".to_owned() } else { with_article(&node.type_name) }
                     ),
                 },
             }),
@@ -369,10 +371,22 @@ pub(crate) fn hint<'a>(
     if let Some((_, k)) = best {
         return Some(format!("did you mean `{k}`?"));
     }
-    if name.contains('#') || name.starts_with("//") {
-        return Some("flowchart.js has no comments: a line without `->`, `=>` or `@>` is glued to the statement above".to_owned());
+    if name.contains('\n') {
+        return Some("flowchart.js has no comments: a line without `->`, `=>` or `@>` is glued to the statement above, here to this name".to_owned());
+    }
+    if name.contains("@>") || name.contains("=>") || name.contains('(') || name.contains(')') {
+        return Some("this name holds an operator or a parenthesis, so it can never be defined: check the line's syntax".to_owned());
     }
     Some(format!(
         "define it above this line, e.g. `{name}=>operation: ...`"
     ))
+}
+
+/// `an operation`, `a condition`.
+pub(crate) fn with_article(word: &str) -> String {
+    let vowel = word
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {word}", if vowel { "an" } else { "a" })
 }
