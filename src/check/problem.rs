@@ -174,7 +174,7 @@ pub enum Problem {
         /// The definition.
         #[label(primary, "{present}")]
         span: Span,
-        /// What leaves it: `only \`yes\` leaves it`, or that nothing does.
+        /// What leaves it (only yes, only no, or nothing).
         present: &'static str,
         /// What to do.
         #[help]
