@@ -118,10 +118,9 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
     for &s in &steps {
         let node = g.node(s);
         let Some(kind) = node.kind else { continue };
-        if matches!(
-            kind,
-            NodeKind::End | NodeKind::Condition | NodeKind::Parallel
-        ) {
+        // A condition's missing branches have their own warning; a parallel with
+        // no path at all is a dead end like any other node.
+        if matches!(kind, NodeKind::End | NodeKind::Condition) {
             continue;
         }
         if flow.follow(s).next().is_none() {
