@@ -50,37 +50,7 @@ enum Command {
         format: CheckFormat,
     },
     /// Run a flow: operations run their bound actions, conditions get answers.
-    Execute {
-        /// A file, or `-` for stdin.
-        path: PathBuf,
-        /// Which flow of a document: 1-based index or heading.
-        #[arg(long)]
-        flow: Option<String>,
-        /// Bindings file (default: FLOW.flowrun.toml, else flowrun.toml beside the flow).
-        #[arg(long)]
-        bindings: Option<PathBuf>,
-        /// Nodes without a binding: ask a person, skip them, or fail (default: ask on a terminal, else fail).
-        #[arg(long, value_enum)]
-        unbound: Option<UnboundArg>,
-        /// `real`, `virtual` (waits pass at once) or `virtual:2026-11-27T09:00:00Z`.
-        #[arg(long, default_value = "real")]
-        clock: String,
-        /// Stop after this many steps.
-        #[arg(long, default_value_t = 10_000)]
-        max_steps: u64,
-        /// Print the plan and run nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Scripted answers for a condition, used in order: `KEY=no,no,yes` (repeatable).
-        #[arg(long = "answer", value_name = "KEY=ANSWERS")]
-        answers: Vec<String>,
-        /// Scripted answers from a TOML file: `key = ["no", "yes"]`.
-        #[arg(long = "answers", value_name = "FILE")]
-        answers_file: Option<PathBuf>,
-        /// Write every event as JSON Lines to FILE (`-` for stdout).
-        #[arg(long)]
-        events: Option<PathBuf>,
-    },
+    Execute(crate::cli_execute::ExecuteArgs),
     /// Print a flow's graph.
     Graph {
         /// A file, or `-` for stdin.
@@ -149,16 +119,6 @@ enum GraphFormat {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum UnboundArg {
-    /// Ask a person to do it (a checklist).
-    Ask,
-    /// Treat it as done.
-    Skip,
-    /// Stop before running.
-    Fail,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum RenderFormat {
     /// Graphviz DOT.
     Dot,
@@ -221,34 +181,7 @@ fn run(args: Args) -> Result<ExitCode, CliError> {
             bindings.as_deref(),
             format,
         ),
-        Command::Execute {
-            path,
-            flow,
-            bindings,
-            unbound,
-            clock,
-            max_steps,
-            dry_run,
-            answers,
-            answers_file,
-            events,
-        } => crate::cli_execute::execute(&crate::cli_execute::ExecuteArgs {
-            path,
-            flow,
-            bindings,
-            unbound: unbound.map(|u| match u {
-                UnboundArg::Ask => crate::exec::Unbound::Ask,
-                UnboundArg::Skip => crate::exec::Unbound::Skip,
-                UnboundArg::Fail => crate::exec::Unbound::Fail,
-            }),
-            clock,
-            max_steps,
-            dry_run,
-            answers,
-            answers_file,
-            events,
-        })
-        .map_err(|e| CliError(e.0)),
+        Command::Execute(args) => crate::cli_execute::execute(&args),
         Command::Graph {
             path,
             flow,

@@ -27,17 +27,58 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_INTERRUPTED: u8 = 130;
 
 /// `execute`'s arguments.
+#[derive(Debug, clap::Args)]
 pub(crate) struct ExecuteArgs {
-    pub(crate) path: PathBuf,
-    pub(crate) flow: Option<String>,
-    pub(crate) bindings: Option<PathBuf>,
-    pub(crate) unbound: Option<Unbound>,
-    pub(crate) clock: String,
-    pub(crate) max_steps: u64,
-    pub(crate) dry_run: bool,
-    pub(crate) answers: Vec<String>,
-    pub(crate) answers_file: Option<PathBuf>,
-    pub(crate) events: Option<PathBuf>,
+    /// A file, or `-` for stdin.
+    path: PathBuf,
+    /// Which flow of a document: 1-based index or heading.
+    #[arg(long)]
+    flow: Option<String>,
+    /// Bindings file (default: FLOW.flowrun.toml, else flowrun.toml beside the flow).
+    #[arg(long)]
+    bindings: Option<PathBuf>,
+    /// Nodes without a binding: ask a person, skip them, or fail (default: ask on a terminal, else fail).
+    #[arg(long, value_enum)]
+    unbound: Option<UnboundArg>,
+    /// `real`, `virtual` (waits pass at once) or `virtual:2026-11-27T09:00:00Z`.
+    #[arg(long, default_value = "real")]
+    clock: String,
+    /// Stop after this many steps.
+    #[arg(long, default_value_t = 10_000)]
+    max_steps: u64,
+    /// Print the plan and run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Scripted answers for a condition, used in order: `KEY=no,no,yes` (repeatable).
+    #[arg(long = "answer", value_name = "KEY=ANSWERS")]
+    answers: Vec<String>,
+    /// Scripted answers from a TOML file: `key = ["no", "yes"]`.
+    #[arg(long = "answers", value_name = "FILE")]
+    answers_file: Option<PathBuf>,
+    /// Write every event as JSON Lines to FILE (`-` for stdout).
+    #[arg(long)]
+    events: Option<PathBuf>,
+}
+
+/// `--unbound`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum UnboundArg {
+    /// Ask a person to do it (a checklist).
+    Ask,
+    /// Treat it as done.
+    Skip,
+    /// Stop before running.
+    Fail,
+}
+
+impl From<UnboundArg> for Unbound {
+    fn from(u: UnboundArg) -> Self {
+        match u {
+            UnboundArg::Ask => Unbound::Ask,
+            UnboundArg::Skip => Unbound::Skip,
+            UnboundArg::Fail => Unbound::Fail,
+        }
+    }
 }
 
 /// Finds the bindings file: `--bindings`, else `NAME.flowrun.toml` or
@@ -130,11 +171,12 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
             .map_err(CliError)?;
     }
     let interactive = std::io::stdin().is_terminal();
-    let unbound = args.unbound.unwrap_or(if interactive {
+    let default = if interactive {
         Unbound::Ask
     } else {
         Unbound::Fail
-    });
+    };
+    let unbound = args.unbound.map_or(default, Unbound::from);
 
     let (plan, problems) = resolve(&analysis.graph, &bindings);
     // A scripted answer for a node that is not a condition of this flow is a typo: the

@@ -445,8 +445,8 @@ fn perform(
             (Unbound::Ask, false) => confirm(rt, key, text, None),
         };
     };
-    match &b.action {
-        Action::Run(_) => match run_program(
+    if let Action::Run(_) | Action::Command { .. } = &b.action {
+        let ran = run_program(
             argv.unwrap_or_default(),
             b,
             key,
@@ -455,58 +455,19 @@ fn perform(
             cfg,
             rt,
             step,
-        ) {
-            Ok((Some(0), _)) => StepResult::Ok,
-            Ok((code, _)) => StepResult::Failed(exit_message(code), code),
-            Err(r) => r,
-        },
-        Action::Command { stdout_answer, .. } => match run_program(
-            argv.unwrap_or_default(),
-            b,
-            key,
-            text,
-            params,
-            cfg,
-            rt,
-            step,
-        ) {
-            Ok((code, stdout)) => {
-                let answer = if *stdout_answer {
-                    stdout
-                        .iter()
-                        .rev()
-                        .find(|l| !l.trim().is_empty())
-                        .and_then(|l| Answer::parse(l))
-                } else {
-                    match code {
-                        Some(0) => Some(Answer::Yes),
-                        Some(1) => Some(Answer::No),
-                        _ => None,
-                    }
-                };
-                match answer {
-                    Some(a) if !*stdout_answer || code == Some(0) => {
-                        answered(rt, step, key, a, "command", None, None);
-                        StepResult::Answer(a)
-                    }
-                    _ if *stdout_answer => StepResult::Failed(
-                        format!(
-                            "the command must exit 0 and print `yes` or `no` last ({})",
-                            exit_message(code)
-                        ),
-                        code,
-                    ),
-                    _ => StepResult::Failed(
-                        format!(
-                            "the command answers with exit 0 (yes) or 1 (no), not {}",
-                            exit_message(code)
-                        ),
-                        code,
-                    ),
-                }
+        );
+        return match (&b.action, ran) {
+            (_, Err(r)) => r,
+            (Action::Command { stdout_answer, .. }, Ok((code, stdout))) => {
+                command_answer(rt, step, key, *stdout_answer, code, &stdout)
             }
-            Err(r) => r,
-        },
+            (_, Ok((Some(0), _))) => StepResult::Ok,
+            (_, Ok((code, _))) => StepResult::Failed(exit_message(code), code),
+        };
+    }
+    match &b.action {
+        // Programs ran above.
+        Action::Run(_) | Action::Command { .. } => StepResult::Ok,
         Action::Ask(question) => match rt.prompter.ask(key, question.as_deref().unwrap_or(text)) {
             Ok(r) => {
                 answered(rt, step, key, r.answer, "ask", r.by, r.reason);
@@ -537,6 +498,50 @@ fn perform(
             Ok(until) => wait(rt, step, until),
             Err(e) => StepResult::Failed(e, None),
         },
+    }
+}
+
+/// A condition's answer from its command: the exit code, or its last stdout line.
+fn command_answer(
+    rt: &mut Runtime<'_>,
+    step: u64,
+    key: &str,
+    stdout_answer: bool,
+    code: Option<i32>,
+    stdout: &[String],
+) -> StepResult {
+    let answer = if stdout_answer {
+        stdout
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .and_then(|l| Answer::parse(l))
+    } else {
+        match code {
+            Some(0) => Some(Answer::Yes),
+            Some(1) => Some(Answer::No),
+            _ => None,
+        }
+    };
+    match answer {
+        Some(a) if !stdout_answer || code == Some(0) => {
+            answered(rt, step, key, a, "command", None, None);
+            StepResult::Answer(a)
+        }
+        _ if stdout_answer => StepResult::Failed(
+            format!(
+                "the command must exit 0 and print `yes` or `no` last ({})",
+                exit_message(code)
+            ),
+            code,
+        ),
+        _ => StepResult::Failed(
+            format!(
+                "the command answers with exit 0 (yes) or 1 (no), not {}",
+                exit_message(code)
+            ),
+            code,
+        ),
     }
 }
 

@@ -72,8 +72,6 @@ pub struct Output {
     pub stdout: VecDeque<String>,
     /// The last lines of stderr.
     pub stderr: VecDeque<String>,
-    /// Lines dropped from the kept copy.
-    pub dropped: u64,
 }
 
 impl Output {
@@ -86,7 +84,6 @@ impl Output {
         kept.push_back(line);
         if kept.len() > limit {
             kept.pop_front();
-            self.dropped += 1;
         }
     }
 }
@@ -101,7 +98,6 @@ pub fn run(
         ended: Ended::Exited(None, None),
         stdout: VecDeque::new(),
         stderr: VecDeque::new(),
-        dropped: 0,
     };
     let Some((program, args)) = spec.argv.split_first() else {
         out.ended = Ended::SpawnFailed(std::io::Error::other("empty argv"));
