@@ -278,7 +278,7 @@ fn check(
         Some(b) => Some(crate::cli_execute::load_bindings(Some(b))?),
         None => None,
     };
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = stderr_color();
     let width = terminal_width();
     let (mut errors, mut warnings, mut flows) = (0usize, 0usize, 0usize);
     let mut stdout = std::io::stdout().lock();
@@ -337,15 +337,8 @@ fn check(
                     }
                     let written = match format {
                         CheckFormat::Human => {
-                            let mut text = String::new();
                             let located = crate::report::Located::any(p, &f.source);
-                            let _ = miette::GraphicalReportHandler::new_themed(if color {
-                                miette::GraphicalTheme::unicode()
-                            } else {
-                                miette::GraphicalTheme::unicode_nocolor()
-                            })
-                            .with_width(width)
-                            .render_report(&mut text, &located);
+                            let text = crate::report::render_one(&located, color, width);
                             stderr.write_all(text.as_bytes())
                         }
                         CheckFormat::Json => {
@@ -394,6 +387,26 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// Whether stderr gets colour.
+pub(crate) fn stderr_color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Prints a flow's errors (not its warnings) and that nothing was `done` because of them.
+pub(crate) fn report_errors(analysis: &crate::Analysis, f: &FlowText, doc: &str, done: &str) {
+    let errors: Vec<_> = analysis
+        .problems
+        .iter()
+        .filter(|p| p.severity() == Severity::Error)
+        .cloned()
+        .collect();
+    eprint!(
+        "{}",
+        render_human(&errors, &f.source, stderr_color(), terminal_width())
+    );
+    eprintln!("error: {doc} has errors; nothing was {done}");
+}
+
 pub(crate) fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
@@ -437,7 +450,7 @@ fn graph(
             .into_iter()
             .filter(|p| matches!(p, crate::check::Problem::Build(_)))
             .collect();
-        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let color = stderr_color();
         eprint!(
             "{}",
             render_human(&errors, &f.source, color, terminal_width())
@@ -529,17 +542,7 @@ fn render(
     let f = select(&doc, flow)?;
     let analysis = crate::analyze(&f.source.text);
     if analysis.has_errors() {
-        let errors: Vec<_> = analysis
-            .problems
-            .into_iter()
-            .filter(|p| p.severity() == Severity::Error)
-            .collect();
-        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        eprint!(
-            "{}",
-            render_human(&errors, &f.source, color, terminal_width())
-        );
-        eprintln!("error: {} has errors; nothing was drawn", doc.name);
+        report_errors(&analysis, f, &doc.name, "drawn");
         return Ok(ExitCode::from(EXIT_INVALID));
     }
     let v = view(&analysis.graph, RenderOptions { all });

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
-
-use crate::cli::{CliError, EXIT_INVALID, read_document, select, terminal_width};
+use crate::cli::{
+    CliError, EXIT_INVALID, read_document, report_errors, select, stderr_color, terminal_width,
+};
 use crate::exec::console::Console;
 use crate::exec::dryrun::{PlanEnd, dry_run};
 use crate::exec::event::{Discard, EventSink, JsonLines, Tee};
@@ -19,7 +19,7 @@ use crate::exec::prompt::{LinePrompter, Scripted};
 use crate::exec::{
     Bindings, Clock, Outcome, PlanProblem, RunConfig, Runtime, Unbound, resolve, run,
 };
-use crate::report::render_human;
+use crate::report::render_one;
 
 /// The run failed (an action failed, a step error, a guard).
 const EXIT_FAILED: u8 = 1;
@@ -111,16 +111,7 @@ pub(crate) fn load_bindings(path: Option<&Path>) -> Result<Bindings, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError(format!("cannot read bindings {}: {e}", path.display())))?;
     Bindings::parse(&path.display().to_string(), &text).map_err(|e| {
-        let theme = if std::io::stderr().is_terminal() {
-            GraphicalTheme::unicode()
-        } else {
-            GraphicalTheme::unicode_nocolor()
-        };
-        let mut out = String::new();
-        let _ = GraphicalReportHandler::new_themed(theme)
-            .with_width(terminal_width())
-            .render_report(&mut out, &e);
-        eprint!("{out}");
+        eprint!("{}", render_one(&e, stderr_color(), terminal_width()));
         CliError(format!("{} is not valid", path.display()))
     })
 }
@@ -142,18 +133,9 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
     let doc = read_document(&args.path)?;
     let f = select(&doc, args.flow.as_deref())?;
     let analysis = crate::analyze(&f.source.text);
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = stderr_color();
     if analysis.has_errors() {
-        let errors: Vec<_> = analysis
-            .problems
-            .into_iter()
-            .filter(|p| p.severity() == crate::check::Severity::Error)
-            .collect();
-        eprint!(
-            "{}",
-            render_human(&errors, &f.source, color, terminal_width())
-        );
-        eprintln!("error: {} has errors; nothing was run", doc.name);
+        report_errors(&analysis, f, &doc.name, "run");
         return Ok(ExitCode::from(EXIT_INVALID));
     }
     let bindings_path = find_bindings(&args.path, args.bindings.as_deref());
@@ -325,18 +307,14 @@ fn render_plan_problems(
     source: &crate::source::Source,
     color: bool,
 ) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(terminal_width());
-    let mut out = String::new();
-    for p in problems {
-        let located = crate::report::Located::any(*p, source);
-        if handler.render_report(&mut out, &located).is_err() {
-            out.push_str(&p.to_string());
-        }
-    }
-    out
+    problems
+        .iter()
+        .map(|p| {
+            render_one(
+                &crate::report::Located::any(*p, source),
+                color,
+                terminal_width(),
+            )
+        })
+        .collect()
 }

@@ -106,22 +106,34 @@ impl WithPrimary for LabeledSpan {
     }
 }
 
-/// Renders problems as miette reports (no colour when `color` is false).
-pub fn render_human(problems: &[Problem], source: &Source, color: bool, width: usize) -> String {
+/// The miette handler flowrun renders with (no colour when `color` is false).
+pub fn handler(color: bool, width: usize) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
+    GraphicalReportHandler::new_themed(theme).with_width(width)
+}
+
+/// Renders one diagnostic (falling back to its message).
+pub fn render_one(diagnostic: &dyn Diagnostic, color: bool, width: usize) -> String {
     let mut out = String::new();
-    for p in problems {
-        let located = Located::new(p, source);
-        if handler.render_report(&mut out, &located).is_err() {
-            out.push_str(&p.to_string());
-        }
+    if handler(color, width)
+        .render_report(&mut out, diagnostic)
+        .is_err()
+    {
+        out = format!("{diagnostic}\n");
     }
     out
+}
+
+/// Renders problems as miette reports (no colour when `color` is false).
+pub fn render_human(problems: &[Problem], source: &Source, color: bool, width: usize) -> String {
+    problems
+        .iter()
+        .map(|p| render_one(&Located::new(p, source), color, width))
+        .collect()
 }
 
 /// One diagnostic as JSON (`flowrun check --format json`).
