@@ -51,6 +51,20 @@ enum Command {
     },
     /// Run a flow: operations run their bound actions, conditions get answers.
     Execute(crate::cli_execute::ExecuteArgs),
+    /// List the runs kept in a state folder: status, where each is, what it waits for.
+    Runs(crate::cli_runs::RunsArgs),
+    /// A run's timeline: each step, its result, who answered and why.
+    Show(crate::cli_runs::ShowArgs),
+    /// Continue a suspended, interrupted or crashed run from its journal.
+    Resume(crate::cli_runs::ResumeArgs),
+    /// Answer the condition a suspended run waits at (then `resume`).
+    Answer(crate::cli_runs::AnswerArgs),
+    /// End a run that is not finished; it will not run again.
+    Abort(crate::cli_runs::AbortArgs),
+    /// Run a held step again, then continue.
+    Retry(crate::cli_runs::RetryArgs),
+    /// Mark a held step as done without running it, then continue.
+    Skip(crate::cli_runs::SkipArgs),
     /// Print a flow's graph.
     Graph {
         /// A file, or `-` for stdin.
@@ -182,6 +196,13 @@ fn run(args: Args) -> Result<ExitCode, CliError> {
             format,
         ),
         Command::Execute(args) => crate::cli_execute::execute(&args),
+        Command::Runs(args) => crate::cli_runs::runs(&args),
+        Command::Show(args) => crate::cli_runs::show(&args),
+        Command::Resume(args) => crate::cli_runs::resume_cmd(&args),
+        Command::Answer(args) => crate::cli_runs::answer(&args),
+        Command::Abort(args) => crate::cli_runs::abort(&args),
+        Command::Retry(args) => crate::cli_runs::retry(&args),
+        Command::Skip(args) => crate::cli_runs::skip(&args),
         Command::Graph {
             path,
             flow,

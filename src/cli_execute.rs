@@ -1,7 +1,11 @@
-//! `flowrun execute`: the command-line side of a run (files, terminal, Ctrl-C, exit codes).
+//! `flowrun execute`: the command-line side of a run (files, terminal, Ctrl-C,
+//! the journal, exit codes). `cli_runs.rs` picks journaled runs up again
+//! through [`drive`].
 //!
 //! Exit codes: 0 reached an end; 1 the run failed; 2 invalid flow, bindings or
-//! usage; 130 interrupted.
+//! usage (nothing ran); 3 suspended (waiting for a timer, an answer, or an
+//! operator's decision); 4 aborted; 5 the run is in use by another flowrun;
+//! 6 the journal is corrupt; 130 interrupted (resumable).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -14,17 +18,31 @@ use crate::cli::{
 };
 use crate::exec::console::Console;
 use crate::exec::dryrun::{PlanEnd, dry_run};
-use crate::exec::event::{Discard, EventSink, JsonLines, Tee};
+use crate::exec::bindings::OnFailure;
+use crate::exec::duration::parse_duration;
+use crate::exec::event::{Discard, EventSink, JsonLines, Masked, Origin, Tee};
+use crate::exec::journal::Journal;
 use crate::exec::prompt::{LinePrompter, Scripted};
+use crate::exec::store::{RunDir, RunLock, Store, create_journal, sha256};
 use crate::exec::{
-    Bindings, Clock, Outcome, PlanProblem, RunConfig, Runtime, Unbound, resolve, run,
+    Bindings, Clock, Outcome, People, Plan, PlanProblem, RunConfig, Runtime, Unbound, resolve,
+    run,
 };
+use crate::graph::ParseGraph;
 use crate::report::render_one;
 
 /// The run failed (an action failed, a step error, a guard).
-const EXIT_FAILED: u8 = 1;
+pub(crate) const EXIT_FAILED: u8 = 1;
+/// The run is suspended: `resume` continues it.
+pub(crate) const EXIT_SUSPENDED: u8 = 3;
+/// The run was aborted.
+pub(crate) const EXIT_ABORTED: u8 = 4;
+/// Another flowrun holds the run.
+pub(crate) const EXIT_BUSY: u8 = 5;
+/// The journal cannot be trusted.
+pub(crate) const EXIT_JOURNAL: u8 = 6;
 /// Ctrl-C.
-const EXIT_INTERRUPTED: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 /// `execute`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -55,9 +73,45 @@ pub(crate) struct ExecuteArgs {
     /// Scripted answers from a TOML file: `key = ["no", "yes"]`.
     #[arg(long = "answers", value_name = "FILE")]
     answers_file: Option<PathBuf>,
+    /// What a failed step does when its binding does not say: `hold` (suspend for an
+    /// operator) or `fail` (default: hold, unless the step is idempotent).
+    #[arg(long, value_enum)]
+    on_failure: Option<OnFailureArg>,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
+
+/// Options of every command that runs steps (`execute`, `resume`, `retry`, `skip`).
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
     /// Write every event as JSON Lines to FILE (`-` for stdout).
     #[arg(long)]
-    events: Option<PathBuf>,
+    pub(crate) events: Option<PathBuf>,
+    /// Where runs are kept (default: `.flowrun` beside the flow).
+    #[arg(long, env = "FLOWRUN_STATE_DIR")]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// Suspend (exit 3) instead of waiting: for a person's answer, and for a wait
+    /// longer than MAX (default 0s: any wait) on the real clock.
+    #[arg(long, value_name = "MAX", num_args = 0..=1, default_missing_value = "0s")]
+    pub(crate) detach: Option<String>,
+}
+
+/// `--on-failure`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OnFailureArg {
+    /// Suspend the run until `flowrun retry`, `skip` or `abort`.
+    Hold,
+    /// Fail the run.
+    Fail,
+}
+
+impl From<OnFailureArg> for OnFailure {
+    fn from(o: OnFailureArg) -> Self {
+        match o {
+            OnFailureArg::Hold => OnFailure::Hold,
+            OnFailureArg::Fail => OnFailure::Fail,
+        }
+    }
 }
 
 /// `--unbound`.
@@ -140,7 +194,7 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
     }
     let bindings_path = find_bindings(&args.path, args.bindings.as_deref());
     let bindings = load_bindings(bindings_path.as_deref())?;
-    let mut clock = Clock::parse(&args.clock).map_err(CliError)?;
+    let clock = Clock::parse(&args.clock).map_err(CliError)?;
     let mut scripted = Scripted::default();
     for a in &args.answers {
         scripted.add(a).map_err(CliError)?;
@@ -237,10 +291,6 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
-    let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&interrupted));
-
     let cwd = if args.path.as_os_str() == "-" {
         std::env::current_dir().map_err(|e| CliError(format!("no working directory: {e}")))?
     } else {
@@ -253,53 +303,214 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         std::fs::canonicalize(dir)
             .map_err(|e| CliError(format!("cannot use {}: {e}", dir.display())))?
     };
+    let state_dir = args
+        .run
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| cwd.join(".flowrun"));
+    let store = Store::new(&state_dir);
+    let (dir, lock) = store
+        .create(&run_id(&clock), &f.source.text)
+        .map_err(|e| CliError(e.to_string()))?;
+    let file = create_journal(&dir).map_err(|e| CliError(e.to_string()))?;
+    let absolute = |p: &Path| std::fs::canonicalize(p).map(|p| p.display().to_string()).ok();
+    let settings = serde_json::json!({
+        "unbound": format!("{unbound:?}").to_lowercase(),
+        "max_steps": args.max_steps,
+        "on_failure": args.on_failure.map(|o| format!("{o:?}").to_lowercase()),
+        "cwd": cwd.display().to_string(),
+    });
+    let origin = Origin {
+        source: (args.path.as_os_str() != "-")
+            .then(|| absolute(&args.path))
+            .flatten(),
+        flow_index: doc.markdown.then_some(f.index),
+        flow_sha256: Some(sha256(&f.source.text)),
+        bindings: bindings_path.as_deref().and_then(absolute),
+        settings: Some(settings),
+    };
     let cfg = RunConfig {
         unbound,
         max_steps: args.max_steps,
-        ..RunConfig::new(run_id(&clock), flow_name, cwd)
+        origin,
+        on_failure: args.on_failure.map(OnFailure::from),
+        ..RunConfig::new(dir.id.clone(), flow_name, cwd)
     };
+    let launch = Launch {
+        graph: &analysis.graph,
+        plan: &plan,
+        bindings: &bindings,
+        cfg,
+        clock,
+        scripted,
+        journal: Journal::new(file, 0, true),
+        run: &args.run,
+        dir: &dir,
+        store: &store,
+        _lock: lock,
+    };
+    drive(launch, |g, plan, bindings, cfg, rt| run(g, plan, bindings, cfg, rt))
+}
+
+/// Everything a run needs to go on: the flow, its bindings, the run's journal and lock.
+pub(crate) struct Launch<'a> {
+    pub(crate) graph: &'a ParseGraph,
+    pub(crate) plan: &'a Plan,
+    pub(crate) bindings: &'a Bindings,
+    pub(crate) cfg: RunConfig,
+    pub(crate) clock: Clock,
+    pub(crate) scripted: Scripted,
+    pub(crate) journal: Journal,
+    pub(crate) run: &'a RunArgs,
+    pub(crate) dir: &'a RunDir,
+    pub(crate) store: &'a Store,
+    /// Held until the run stops: one executor per run.
+    pub(crate) _lock: RunLock,
+}
+
+type Start<'s> = dyn FnOnce(&ParseGraph, &Plan, &Bindings, &RunConfig, &mut Runtime<'_>) -> Outcome + 's;
+
+/// Runs (or resumes) with the console, `--events` and the journal as sinks,
+/// secrets masked in all three; prints what to do next; maps the outcome to an exit code.
+pub(crate) fn drive(
+    mut l: Launch<'_>,
+    start: impl FnOnce(&ParseGraph, &Plan, &Bindings, &RunConfig, &mut Runtime<'_>) -> Outcome,
+) -> Result<ExitCode, CliError> {
+    let start: Box<Start<'_>> = Box::new(start);
+    if let Some(d) = &l.run.detach {
+        l.cfg.detach = Some(parse_duration(d).map_err(|e| CliError(format!("--detach: {e}")))?);
+    }
+    l.cfg.people = if l.run.detach.is_some() || !someone_at_stdin() {
+        People::Suspend
+    } else {
+        People::Prompt
+    };
+    l.cfg.user = std::env::var("USER").ok();
+    if let Some(n) = std::env::var("FLOWRUN_CRASH_AFTER")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        l.journal.crash_after(Some(n));
+    }
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&interrupted));
+
     let mut console = Console::new(std::io::stderr().is_terminal());
-    let mut events_sink: Box<dyn EventSink> = match &args.events {
+    let mut events_sink: Box<dyn EventSink> = match &l.run.events {
         None => Box::new(Discard),
         Some(p) if p.as_os_str() == "-" => Box::new(JsonLines::new(std::io::stdout())),
         Some(p) => {
-            let file = std::fs::File::create(p)
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
                 .map_err(|e| CliError(format!("cannot write {}: {e}", p.display())))?;
             Box::new(JsonLines::new(std::io::BufWriter::new(file)))
         }
     };
-    let who = std::env::var("USER").ok();
     let mut prompter = LinePrompter::new(
         std::io::BufReader::new(std::io::stdin()),
-        who,
+        l.cfg.user.clone(),
         Arc::clone(&interrupted),
     );
+    let secrets: Vec<String> = l
+        .bindings
+        .secrets
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .collect();
     let mut tee = Tee {
-        sinks: vec![&mut console, events_sink.as_mut()],
+        sinks: vec![&mut console, events_sink.as_mut(), &mut l.journal],
     };
+    let mut masked = Masked::new(secrets, &mut tee);
     let mut rt = Runtime {
-        clock: &mut clock,
+        clock: &mut l.clock,
         prompter: &mut prompter,
-        scripted: &mut scripted,
+        scripted: &mut l.scripted,
         interrupted: &interrupted,
-        sink: &mut tee,
+        sink: &mut masked,
     };
-    let outcome = run(&analysis.graph, &plan, &bindings, &cfg, &mut rt);
-    if let Some(e) = events_sink.error() {
-        // The run happened, but its record is incomplete: say so, and fail.
+    let outcome = start(l.graph, l.plan, l.bindings, &l.cfg, &mut rt);
+    drop(masked);
+    drop(tee);
+    if let Some(e) = l.journal.error() {
         eprintln!(
-            "error: cannot write events to {}: {e}; the record of this run is incomplete",
-            args.events
+            "error: cannot write the journal {}: {e}; the run stopped before its next action",
+            l.dir.journal().display()
+        );
+        return Ok(ExitCode::from(EXIT_JOURNAL));
+    }
+    if let Some(e) = events_sink.error() {
+        // The run happened, but this record of it is incomplete: say so, and fail.
+        eprintln!(
+            "error: cannot write events to {}: {e}; the journal is complete ({})",
+            l.run
+                .events
                 .as_deref()
-                .map_or_else(String::new, |p| p.display().to_string())
+                .map_or_else(String::new, |p| p.display().to_string()),
+            l.dir.journal().display()
         );
         return Ok(ExitCode::from(EXIT_INVALID));
     }
+    let run = format!("{}{}", l.dir.id, state_dir_flag(l.store.root()));
     Ok(ExitCode::from(match outcome {
         Outcome::Completed { .. } => 0,
         Outcome::Failed { .. } => EXIT_FAILED,
-        Outcome::Interrupted => EXIT_INTERRUPTED,
+        Outcome::Suspended { node, reason, .. } => {
+            match reason.as_str() {
+                "answer" => eprintln!(
+                    "  answer it: flowrun answer {run} {node} yes|no --reason \"…\"\n  then:      flowrun resume {run}"
+                ),
+                "held" => eprintln!(
+                    "  decide:    flowrun retry {run}  |  flowrun skip {run} --reason \"…\"  |  flowrun abort {run}{}\n  see:       flowrun show {run}",
+                    if l.graph.lookup(&node).map(|id| l.graph.node(id).kind) == Some(Some(crate::graph::NodeKind::Condition)) {
+                        format!("  |  flowrun answer {run} {node} yes|no --reason \"…\"")
+                    } else {
+                        String::new()
+                    }
+                ),
+                _ => eprintln!("  continue:  flowrun resume {run}"),
+            }
+            EXIT_SUSPENDED
+        }
+        Outcome::Interrupted => {
+            eprintln!("  continue:  flowrun resume {run}");
+            EXIT_INTERRUPTED
+        }
     }))
+}
+
+/// ` --state-dir DIR` unless DIR is `./.flowrun`, for the commands printed after a run.
+pub(crate) fn state_dir_flag(root: &Path) -> String {
+    let default = std::env::current_dir().map(|d| d.join(".flowrun")).ok();
+    let same = match (std::fs::canonicalize(root), default.map(std::fs::canonicalize)) {
+        (Ok(a), Some(Ok(b))) => a == b,
+        _ => false,
+    };
+    if same || std::env::var_os("FLOWRUN_STATE_DIR").is_some() {
+        String::new()
+    } else {
+        format!(" --state-dir {}", root.display())
+    }
+}
+
+/// Whether anyone can answer on stdin: a terminal, or a pipe or file someone
+/// feeds. `/dev/null` or a closed stdin (cron, systemd) means nobody is there.
+fn someone_at_stdin() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return true;
+    }
+    let Ok(fd) = stdin.as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd).metadata().is_ok_and(|m| {
+        let t = m.file_type();
+        t.is_fifo() || t.is_file() || t.is_socket()
+    })
 }
 
 fn render_plan_problems(

@@ -21,6 +21,7 @@
 pub mod check;
 pub mod cli;
 mod cli_execute;
+mod cli_runs;
 pub mod document;
 pub mod exec;
 pub mod fmt;

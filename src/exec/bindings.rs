@@ -37,6 +37,9 @@ struct File {
     types: HashMap<String, Spanned<TypeDef>>,
     #[serde(default)]
     bind: Vec<Spanned<RawBinding>>,
+    /// Environment variables whose values never reach the journal or the console.
+    #[serde(default)]
+    secrets: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +71,8 @@ struct RawBinding {
     idempotent: Option<bool>,
     #[serde(alias = "max_visits")]
     max_visits: Option<Spanned<u32>>,
+    #[serde(alias = "on_failure")]
+    on_failure: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,8 +171,30 @@ pub struct Binding {
     pub idempotent: bool,
     /// Stop the run when the node is reached more often than this.
     pub max_visits: Option<u32>,
+    /// What a failure does (default: hold unless idempotent).
+    pub on_failure: Option<OnFailure>,
     /// Where the binding is in the file.
     pub span: SourceSpan,
+}
+
+/// What a failed step does once its retries are spent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Suspend the run until an operator retries, skips or aborts.
+    Hold,
+    /// Fail the run.
+    Fail,
+}
+
+impl OnFailure {
+    /// `hold` or `fail`.
+    pub fn parse(s: &str) -> Option<OnFailure> {
+        match s {
+            "hold" => Some(OnFailure::Hold),
+            "fail" => Some(OnFailure::Fail),
+            _ => None,
+        }
+    }
 }
 
 /// A bindings file, validated.
@@ -179,6 +206,8 @@ pub struct Bindings {
     pub text: Arc<str>,
     /// The bindings, in file order.
     pub bindings: Vec<Binding>,
+    /// Environment variables holding secrets: masked wherever a run is recorded or shown.
+    pub secrets: Vec<String>,
 }
 
 /// One mistake in a bindings file.
@@ -235,6 +264,7 @@ impl Bindings {
             name: "(none)".to_owned(),
             text: Arc::from(""),
             bindings: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 
@@ -297,11 +327,25 @@ impl Bindings {
                 Err(mut p) => problems.append(&mut p),
             }
         }
+        for s in &file.secrets {
+            let ok = !s.get_ref().is_empty()
+                && s.get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok {
+                problems.push(problem(
+                    format!("`{}` is not an environment variable name", s.get_ref()),
+                    Some(span_of(s)),
+                    Some("`secrets` lists variable names such as `DEPLOY_TOKEN`, never values"),
+                ));
+            }
+        }
         if problems.is_empty() {
             Ok(Bindings {
                 name: name.to_owned(),
                 text,
                 bindings,
+                secrets: file.secrets.iter().map(|s| s.get_ref().clone()).collect(),
             })
         } else {
             Err(fail(problems))
@@ -480,8 +524,20 @@ fn binding(
             ));
         }
     }
+    let on_failure = b.on_failure.as_ref().and_then(|o| {
+        let parsed = OnFailure::parse(o.get_ref());
+        if parsed.is_none() {
+            problems.push(problem(
+                format!("`on-failure = \"{}\"`: expected `hold` or `fail`", o.get_ref()),
+                Some(span_of(o)),
+                Some("`hold` suspends the run for an operator (retry, skip, abort); `fail` ends it"),
+            ));
+        }
+        parsed
+    });
     match (matcher, action) {
         (Some(matcher), Some(action)) if problems.is_empty() => Ok(Binding {
+            on_failure,
             matcher,
             action,
             timeout,
@@ -561,6 +617,8 @@ const BIND_KEYS: &[&str] = &[
     "idempotent",
     "max-visits",
     "max_visits",
+    "on-failure",
+    "on_failure",
 ];
 
 /// Every unknown key in a syntactically valid bindings file, located by searching the text.
@@ -589,9 +647,9 @@ fn unknown_keys(text: &str) -> Vec<BindingProblem> {
     };
     for key in table
         .keys()
-        .filter(|k| !["types", "bind"].contains(&k.as_str()))
+        .filter(|k| !["types", "bind", "secrets"].contains(&k.as_str()))
     {
-        report(key, &["types", "bind"], &mut search_from);
+        report(key, &["types", "bind", "secrets"], &mut search_from);
     }
     if let Some(toml::Value::Array(binds)) = table.get("bind") {
         for b in binds {

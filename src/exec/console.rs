@@ -121,6 +121,46 @@ impl EventSink for Console {
                     human(*duration_ms)
                 ));
             }
+            Event::Suspended {
+                node,
+                reason,
+                message,
+                at,
+                ..
+            } => {
+                if let Some(sp) = self.spinner.take() {
+                    sp.finish_and_clear();
+                }
+                let mark = if reason == "interrupted" { "■" } else { "⏸" };
+                let at_node = node.as_ref().map(|n| format!(" at `{n}`")).unwrap_or_default();
+                let what = message.as_deref().unwrap_or(reason);
+                self.line(&format!("{mark} suspended{at_node} (run clock {at}): {what}"));
+            }
+            Event::Resumed { by, accepted_changes, at, .. } => {
+                let who = by.as_ref().map(|b| format!(" by {b}")).unwrap_or_default();
+                self.line(&format!("▶ resumed{who} (run clock {at})"));
+                if !accepted_changes.is_empty() {
+                    self.line(&format!(
+                        "  ⚠ with changes to the flow: {}",
+                        accepted_changes.join("; ")
+                    ));
+                }
+            }
+            Event::Decided {
+                node,
+                decision,
+                by,
+                reason,
+                ..
+            } => {
+                let who = by.as_ref().map(|b| format!(" by {b}")).unwrap_or_default();
+                let why = reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+                let at_node = node.as_ref().map(|n| format!(" `{n}`")).unwrap_or_default();
+                self.line(&format!("  ⚑ {decision}{at_node}{who}{why}"));
+            }
+            Event::JournalRepaired { dropped_bytes, .. } => self.line(&format!(
+                "  ⚠ the journal's last line was torn by a crash: removed {dropped_bytes} bytes (that write never completed)"
+            )),
             Event::RunFinished {
                 status,
                 end,

@@ -17,9 +17,27 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     std::time::Duration::try_from(d).map_err(|_| format!("`{s}` is negative"))
 }
 
+/// A duration for people: `3d 4h`, `2h 5m`, `40s`, `250ms`.
+pub fn human(d: jiff::SignedDuration) -> String {
+    let ms = d.as_millis().unsigned_abs();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let s = ms / 1000;
+    let (days, hours, mins, secs) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    let parts: Vec<String> = [(days, "d"), (hours, "h"), (mins, "m"), (secs, "s")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .take(2)
+        .map(|(n, u)| format!("{n}{u}"))
+        .collect();
+    parts.join(" ")
+}
+
 /// When a `wait-until` is due.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Until {
+    text: String,
     day: Day,
     time: Time,
     tz_name: String,
@@ -54,6 +72,7 @@ impl Until {
         let tz =
             TimeZone::get(zone).map_err(|e| format!("`{zone}` is not a known time zone: {e}"))?;
         Ok(Until {
+            text: parts.join(" "),
             day,
             time,
             tz_name: (*zone).to_owned(),
@@ -95,6 +114,12 @@ impl Until {
     /// The zone name as written.
     pub fn zone(&self) -> &str {
         &self.tz_name
+    }
+}
+
+impl std::fmt::Display for Until {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
     }
 }
 

@@ -1,21 +1,27 @@
-//! The engine: walks a flow from its start to an end, one step at a time,
-//! emitting an event for everything it does.
+//! The engine: walks a flow from its start (or from where a journaled run
+//! stopped) to an end, one step at a time, emitting an event for everything
+//! it does.
 //!
 //! start → next; operation-like nodes run their action → next; a condition
 //! gets `yes` or `no` → that branch; end → done. A node with no way on is a
 //! run error, never a hang; `max_steps` and per-binding `max_visits` stop
-//! runaway loops.
+//! runaway loops. A run can also stop on purpose (suspend): a timer longer
+//! than `--detach` allows, a question nobody is there to answer, a failed
+//! step that is held for an operator, a step whose end was never recorded.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::exec::bindings::{Action, Binding, Bindings};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::exec::bindings::{Action, Binding, Bindings, OnFailure};
 use crate::exec::clock::{Clock, rfc3339};
-use crate::exec::event::{Event, EventSink};
+use crate::exec::event::{Event, EventSink, Origin};
 use crate::exec::plan::{Plan, Resolution, fill, match_text, resolve_placeholder};
 use crate::exec::process::{self, Ended, Spec};
 use crate::exec::prompt::{Answer, PromptError, Prompter, Scripted};
+use crate::exec::state::{Pending, Position, RunState};
 use crate::graph::{Flow, NodeId, NodeKind, ParseGraph};
 
 /// What to do with a node that has no binding.
@@ -29,6 +35,15 @@ pub enum Unbound {
     Fail,
 }
 
+/// Whether someone can answer a question now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum People {
+    /// Ask on the prompter (a terminal, or a pipe feeding answers).
+    Prompt,
+    /// Nobody is there: suspend until `flowrun answer`.
+    Suspend,
+}
+
 /// Settings of one run.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -36,6 +51,8 @@ pub struct RunConfig {
     pub run_id: String,
     /// The flow's name (file, `#N`).
     pub flow_name: String,
+    /// Where the flow came from (journaled for resume).
+    pub origin: Origin,
     /// Where actions run (the flow file's folder).
     pub cwd: PathBuf,
     /// Unbound nodes.
@@ -46,6 +63,14 @@ pub struct RunConfig {
     pub keep_lines: usize,
     /// Output lines recorded as events per step (the rest is counted).
     pub max_output_events: usize,
+    /// Waits longer than this suspend the run instead of sleeping (real clock only).
+    pub detach: Option<Duration>,
+    /// Whether questions are asked or suspend the run.
+    pub people: People,
+    /// What a failed step does when its binding does not say.
+    pub on_failure: Option<OnFailure>,
+    /// Who runs it (recorded with `resumed`).
+    pub user: Option<String>,
 }
 
 impl RunConfig {
@@ -54,11 +79,16 @@ impl RunConfig {
         RunConfig {
             run_id,
             flow_name,
+            origin: Origin::default(),
             cwd,
             unbound: Unbound::Fail,
             max_steps: 10_000,
             keep_lines: 200,
             max_output_events: 10_000,
+            detach: None,
+            people: People::Prompt,
+            on_failure: None,
+            user: None,
         }
     }
 }
@@ -77,7 +107,7 @@ pub struct Runtime<'a> {
     pub sink: &'a mut dyn EventSink,
 }
 
-/// How a run ended.
+/// How a run (or this part of it) ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// An end node was reached.
@@ -92,37 +122,71 @@ pub enum Outcome {
         /// What happened.
         message: String,
     },
-    /// Ctrl-C.
+    /// Stopped on purpose; `resume` continues.
+    Suspended {
+        /// The node.
+        node: String,
+        /// `waiting`, `answer`, `held`.
+        reason: String,
+        /// What it waits for.
+        message: String,
+    },
+    /// Ctrl-C (journaled as a suspension: `resume` continues).
     Interrupted,
 }
 
-impl From<PromptError> for StepResult {
+impl From<PromptError> for Performed {
     fn from(e: PromptError) -> Self {
         match e {
-            PromptError::Interrupted => StepResult::Interrupted,
-            PromptError::Failed(m) => StepResult::Failed(m, None),
+            PromptError::Interrupted => Performed::Interrupted,
+            PromptError::Failed(m) => Performed::Failed {
+                message: m,
+                code: None,
+                holdable: false,
+            },
         }
     }
 }
 
-impl Outcome {
-    /// A failure at a node.
-    fn at(key: String, message: String) -> Outcome {
-        Outcome::Failed {
-            node: Some(key),
-            message,
-        }
-    }
-}
-
-/// The result of one step.
-enum StepResult {
+/// What an action did.
+enum Performed {
     Ok,
     Skipped,
     Answer(Answer),
-    Failed(String, Option<i32>),
+    Failed {
+        message: String,
+        code: Option<i32>,
+        /// A step failure the binding's `on_failure` applies to (not a usage problem).
+        holdable: bool,
+    },
     TimedOut(String),
     Interrupted,
+    Suspend {
+        reason: &'static str,
+        until: Option<Timestamp>,
+        message: String,
+    },
+}
+
+/// How a step ended, for the walk.
+enum StepEnd {
+    /// Go on along this branch.
+    Next(&'static str),
+    /// Stop the run with this outcome (already finished or suspended in the journal).
+    Stop(Outcome),
+}
+
+/// One step's fixed facts.
+struct Ctx<'b> {
+    id: NodeId,
+    key: String,
+    text: String,
+    kind: Option<NodeKind>,
+    binding: Option<&'b Binding>,
+    params: &'b [(String, String)],
+    step: u64,
+    visit: u32,
+    scripted: bool,
 }
 
 /// Runs a flow from its start.
@@ -133,437 +197,858 @@ pub fn run(
     cfg: &RunConfig,
     rt: &mut Runtime<'_>,
 ) -> Outcome {
-    let flow = Flow::new(g);
-    let now = |rt: &Runtime<'_>| rfc3339(rt.clock.now());
-    rt.sink.emit(&Event::RunStarted {
+    let mut e = Engine::new(g, plan, bindings, cfg, rt);
+    e.rt.sink.emit(&Event::RunStarted {
         run_id: cfg.run_id.clone(),
         flow: cfg.flow_name.clone(),
-        clock: rt.clock.name().to_owned(),
-        at: now(rt),
+        clock: e.rt.clock.name().to_owned(),
+        origin: cfg.origin.clone(),
+        at: e.now(),
     });
-    let mut path: Vec<String> = Vec::new();
-    let mut visits = vec![0u32; g.node_count()];
-    let mut steps = 0u64;
-    let Some(mut current) = flow.start() else {
-        return finish(
-            rt,
-            Outcome::Failed {
+    let Some(start) = e.flow.start() else {
+        return e.finish(Outcome::Failed {
+            node: None,
+            message: "the flow has no start".to_owned(),
+        });
+    };
+    e.walk(Entry::Node(start))
+}
+
+/// Continues a journaled run from where it stopped. The caller has checked
+/// that the run is not over and has journaled `resumed`.
+pub fn resume(
+    g: &ParseGraph,
+    plan: &Plan,
+    bindings: &Bindings,
+    cfg: &RunConfig,
+    rt: &mut Runtime<'_>,
+    state: &RunState,
+) -> Outcome {
+    let mut e = Engine::new(g, plan, bindings, cfg, rt);
+    e.steps = state.steps;
+    e.path.clone_from(&state.path);
+    for (key, n) in &state.visits {
+        if let Some(id) = g.lookup(key) {
+            e.visits[id.index()] = *n;
+        }
+    }
+    let missing = |e: &mut Engine<'_, '_, '_>, key: &str| {
+        e.finish(Outcome::Failed {
+            node: Some(key.to_owned()),
+            message: format!("the flow has no node `{key}` any more"),
+        })
+    };
+    match &state.position {
+        Position::Start => match e.flow.start() {
+            Some(s) => e.walk(Entry::Node(s)),
+            None => e.finish(Outcome::Failed {
                 node: None,
                 message: "the flow has no start".to_owned(),
-            },
-            steps,
-            path,
-        );
-    };
-    loop {
-        if rt.interrupted.load(Ordering::SeqCst) {
-            return finish(rt, Outcome::Interrupted, steps, path);
-        }
-        if steps >= cfg.max_steps {
-            let message = format!(
-                "stopped after {steps} steps (--max-steps {}): is there a loop that never ends?",
-                cfg.max_steps
-            );
-            return finish(
-                rt,
-                Outcome::Failed {
-                    node: Some(g.node(current).key.clone()),
-                    message,
-                },
-                steps,
-                path,
-            );
-        }
-        let node = g.node(current);
-        let key = node.key.clone();
-        let visit = visits[current.index()] + 1;
-        let (binding, params) = match plan.resolution(current) {
-            Resolution::Bound { index, params } => {
-                (bindings.bindings.get(*index), params.as_slice())
-            }
-            Resolution::Unbound => (None, &[][..]),
-        };
-        // A refused visit is not a step: the guard stops the run before it.
-        if let Some(max) = binding.and_then(|b| b.max_visits) {
-            if visit > max {
-                let message =
-                    format!("`{key}` reached {visit} times, more than its max-visits = {max}");
-                return finish(rt, Outcome::at(key, message), steps, path);
-            }
-        }
-        steps += 1;
-        visits[current.index()] = visit;
-        path.push(key.clone());
-        let result = step(g, current, binding, params, cfg, rt, steps, visit);
-        let next_branch = match result {
-            StepResult::Ok | StepResult::Skipped => "next",
-            StepResult::Answer(a) => a.branch(),
-            StepResult::Failed(message, _) | StepResult::TimedOut(message) => {
-                return finish(rt, Outcome::at(key, message), steps, path);
-            }
-            StepResult::Interrupted => return finish(rt, Outcome::Interrupted, steps, path),
-        };
-        if node.kind == Some(NodeKind::End) {
-            return finish(rt, Outcome::Completed { end: key }, steps, path);
-        }
-        let edges = flow.successors(current);
-        let next = edges.iter().find(|e| e.branch == next_branch);
-        if let Some(t) = next.and_then(|e| e.target) {
-            current = t;
-        } else {
-            let message = match next {
-                Some(_) => {
-                    format!("`{key}`'s `{next_branch}` edge points at an undefined node")
-                }
-                None if next_branch == "next" => {
-                    format!("`{key}` has no next step and is not an end: the run cannot go on")
-                }
-                None => format!(
-                    "condition `{key}` answered `{next_branch}`, but has no `{next_branch}` branch"
-                ),
-            };
-            return finish(rt, Outcome::at(key, message), steps, path);
-        }
+            }),
+        },
+        Position::At(key) => match g.lookup(key) {
+            Some(id) => e.walk(Entry::Node(id)),
+            None => missing(&mut e, key),
+        },
+        Position::InStep(p) => match g.lookup(&p.node) {
+            Some(id) => e.walk(Entry::Pending(id, p)),
+            None => missing(&mut e, &p.node),
+        },
+        Position::Over => e.finish(Outcome::Failed {
+            node: None,
+            message: "the run's last step led nowhere".to_owned(),
+        }),
     }
 }
 
-fn finish(rt: &mut Runtime<'_>, outcome: Outcome, steps: u64, path: Vec<String>) -> Outcome {
-    let (status, end, message) = match &outcome {
-        Outcome::Completed { end } => ("completed", Some(end.clone()), None),
-        Outcome::Failed { message, .. } => ("failed", None, Some(message.clone())),
-        Outcome::Interrupted => (
-            "interrupted",
-            None,
-            Some("interrupted (Ctrl-C or SIGTERM)".to_owned()),
-        ),
-    };
-    rt.sink.emit(&Event::RunFinished {
-        status: status.to_owned(),
-        end,
-        steps,
-        path,
-        message,
-        at: rfc3339(rt.clock.now()),
-    });
-    outcome
+enum Entry<'p> {
+    Node(NodeId),
+    Pending(NodeId, &'p Pending),
 }
 
-/// Runs one node; emits its start, output, answer and finish events.
-#[allow(clippy::too_many_arguments)]
-fn step(
-    g: &ParseGraph,
-    id: NodeId,
-    binding: Option<&Binding>,
-    params: &[(String, String)],
-    cfg: &RunConfig,
-    rt: &mut Runtime<'_>,
-    step: u64,
-    visit: u32,
-) -> StepResult {
-    let node = g.node(id);
-    let key = node.key.as_str();
-    let text = match_text(node.text.as_deref());
-    let kind = node.kind;
-    let is_condition = kind == Some(NodeKind::Condition);
-    let scripted = is_condition && rt.scripted.has(key);
-    let action_name = if scripted {
-        "scripted".to_owned()
-    } else {
-        binding.map_or_else(
-            || {
-                if matches!(kind, Some(NodeKind::Start | NodeKind::End)) {
-                    "none".to_owned()
-                } else {
-                    "unbound".to_owned()
-                }
-            },
-            |b| b.action.name().to_owned(),
-        )
-    };
-    let max_attempts = binding
-        .filter(|b| b.idempotent)
-        .map_or(1, |b| b.retries + 1);
-    let mut attempt = 1;
-    loop {
-        let argv = binding.and_then(|b| match &b.action {
-            Action::Run(a) | Action::Command { argv: a, .. } if !scripted => {
-                Some(expand(a, params, key, &text, cfg, rt))
+struct Engine<'g, 'r, 'a> {
+    g: &'g ParseGraph,
+    flow: Flow<'g>,
+    plan: &'g Plan,
+    bindings: &'g Bindings,
+    cfg: &'g RunConfig,
+    rt: &'r mut Runtime<'a>,
+    steps: u64,
+    visits: Vec<u32>,
+    path: Vec<String>,
+}
+
+impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
+    fn new(
+        g: &'g ParseGraph,
+        plan: &'g Plan,
+        bindings: &'g Bindings,
+        cfg: &'g RunConfig,
+        rt: &'r mut Runtime<'a>,
+    ) -> Self {
+        Engine {
+            g,
+            flow: Flow::new(g),
+            plan,
+            bindings,
+            cfg,
+            rt,
+            steps: 0,
+            visits: vec![0; g.node_count()],
+            path: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> String {
+        rfc3339(self.rt.clock.now())
+    }
+
+    fn ctx(&self, id: NodeId, step: u64, visit: u32) -> Ctx<'g> {
+        let node = self.g.node(id);
+        let (binding, params) = match self.plan.resolution(id) {
+            Resolution::Bound { index, params } => {
+                (self.bindings.bindings.get(*index), params.as_slice())
             }
-            _ => None,
-        });
-        rt.sink.emit(&Event::StepStarted {
+            Resolution::Unbound => (None, &[][..]),
+        };
+        let kind = node.kind;
+        Ctx {
+            id,
+            key: node.key.clone(),
+            text: match_text(node.text.as_deref()),
+            kind,
+            binding,
+            params,
             step,
-            node: key.to_owned(),
-            text: text.clone(),
             visit,
-            attempt,
-            action: action_name.clone(),
-            argv: argv.clone(),
-            at: rfc3339(rt.clock.now()),
-        });
-        let started = Instant::now();
-        let result = if scripted {
-            match rt.scripted.next(key) {
-                Some(Ok(a)) => {
-                    answered(rt, step, key, a, "scripted", None, None);
-                    StepResult::Answer(a)
-                }
-                Some(Err(e)) => StepResult::Failed(e, None),
-                None => StepResult::Failed(format!("no scripted answer for `{key}`"), None),
+            scripted: kind == Some(NodeKind::Condition) && self.rt.scripted.has(&node.key),
+        }
+    }
+
+    /// Walks from `entry` until an end, a failure or a suspension.
+    fn walk(&mut self, mut entry: Entry<'_>) -> Outcome {
+        loop {
+            if self.rt.interrupted.load(Ordering::SeqCst) {
+                return self.interrupted(None);
             }
-        } else {
-            perform(
-                node.kind,
-                key,
-                &text,
-                binding,
-                argv.as_deref(),
-                params,
-                cfg,
-                rt,
-                step,
-            )
-        };
-        let (status, message, exit_code) = match &result {
-            StepResult::Ok | StepResult::Answer(_) => ("ok", None, None),
-            StepResult::Skipped => (
-                "skipped",
-                Some("unbound: skipped (--unbound skip)".to_owned()),
-                None,
+            let (id, end) = match entry {
+                Entry::Pending(id, p) => (id, self.continue_step(id, p)),
+                Entry::Node(id) => {
+                    if self.steps >= self.cfg.max_steps {
+                        let message = format!(
+                            "stopped after {} steps (--max-steps {}): is there a loop that never ends?",
+                            self.steps, self.cfg.max_steps
+                        );
+                        return self.finish(Outcome::Failed {
+                            node: Some(self.g.node(id).key.clone()),
+                            message,
+                        });
+                    }
+                    let visit = self.visits[id.index()] + 1;
+                    let ctx = self.ctx(id, self.steps + 1, visit);
+                    // A refused visit is not a step: the guard stops the run before it.
+                    if let Some(max) = ctx.binding.and_then(|b| b.max_visits) {
+                        if visit > max {
+                            let message = format!(
+                                "`{}` reached {visit} times, more than its max-visits = {max}",
+                                ctx.key
+                            );
+                            return self.finish(Outcome::Failed {
+                                node: Some(ctx.key),
+                                message,
+                            });
+                        }
+                    }
+                    self.steps += 1;
+                    self.visits[id.index()] = visit;
+                    self.path.push(ctx.key.clone());
+                    (id, self.attempts(&ctx, 1, None))
+                }
+            };
+            let branch = match end {
+                StepEnd::Next(b) => b,
+                StepEnd::Stop(outcome) => return outcome,
+            };
+            let node = self.g.node(id);
+            if node.kind == Some(NodeKind::End) {
+                let end = node.key.clone();
+                return self.finish(Outcome::Completed { end });
+            }
+            match self.target(id, branch) {
+                Ok(t) => entry = Entry::Node(t),
+                Err(message) => {
+                    return self.finish(Outcome::Failed {
+                        node: Some(node.key.clone()),
+                        message,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Where `branch` leads from `id`, or why it leads nowhere.
+    fn target(&self, id: NodeId, branch: &str) -> Result<NodeId, String> {
+        let key = &self.g.node(id).key;
+        let edges = self.flow.successors(id);
+        let next = edges.iter().find(|e| e.branch == branch);
+        match next.map(|e| e.target) {
+            Some(Some(t)) => Ok(t),
+            Some(None) => Err(format!(
+                "`{key}`'s `{branch}` edge points at an undefined node"
+            )),
+            None if branch == "next" => Err(format!(
+                "`{key}` has no next step and is not an end: the run cannot go on"
+            )),
+            None => Err(format!(
+                "condition `{key}` answered `{branch}`, but has no `{branch}` branch"
+            )),
+        }
+    }
+
+    /// Picks a journaled step up again.
+    fn continue_step(&mut self, id: NodeId, p: &Pending) -> StepEnd {
+        let ctx = self.ctx(id, p.step, p.visit);
+        let started = Instant::now();
+        if let Some(d) = p.decision.as_ref().filter(|d| d.decision == "skip") {
+            let message = format!(
+                "skipped by {}{}",
+                d.by.as_deref().unwrap_or("an operator"),
+                d.reason
+                    .as_ref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            );
+            return self.step_finished(&ctx, "skipped", None, Some(message), Some("next"), started);
+        }
+        if let Some(a) = &p.answer {
+            let answer = Answer::parse(&a.answer).unwrap_or(Answer::No);
+            return self.answered_step(&ctx, answer, a.by.as_deref(), started);
+        }
+        if p.decision.as_ref().is_some_and(|d| d.decision == "retry") {
+            return self.attempts(&ctx, p.attempt + 1, None);
+        }
+        if let Some((_, message)) = &p.failed {
+            // Still held: nobody decided yet.
+            let message = format!(
+                "`{}` is held after a failure{}: retry it, skip it, or abort the run",
+                ctx.key,
+                message
+                    .as_ref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            );
+            return self.suspend(&ctx, "held", None, message);
+        }
+        let timer = p.timer.as_deref().and_then(|t| t.parse::<Timestamp>().ok());
+        if let (Some(until), Some(_)) = (timer, &p.suspended) {
+            // A journaled timer: never recomputed.
+            return match self.wait_for(&ctx, until) {
+                Performed::Ok => self.timer_fired(&ctx, until, started),
+                other => self.settle(&ctx, other, started),
+            };
+        }
+        if p.suspended.as_deref() == Some("answer") {
+            let performed = self.perform(&ctx, None);
+            return self.settle(&ctx, performed, started);
+        }
+        // Started, never finished: flowrun stopped while the step ran.
+        if self.safe_to_repeat(&ctx) {
+            return self.attempts(&ctx, p.attempt + 1, timer);
+        }
+        let evidence = match (&p.argv, p.interrupted) {
+            (_, true) => "it was interrupted while it ran".to_owned(),
+            (Some(argv), false) => format!(
+                "`{}` started at {} but its end was not recorded (flowrun was stopped while it ran)",
+                argv.join(" "),
+                p.started_at
             ),
-            StepResult::Failed(m, code) => ("failed", Some(m.clone()), *code),
-            StepResult::TimedOut(m) => ("timeout", Some(m.clone()), None),
-            StepResult::Interrupted => ("interrupted", None, None),
+            (None, false) => format!(
+                "it started at {} but its end was not recorded",
+                p.started_at
+            ),
         };
-        rt.sink.emit(&Event::StepFinished {
-            step,
-            node: key.to_owned(),
+        let message = format!(
+            "`{}` is in doubt: {evidence}; it is not idempotent, so flowrun will not run it again on its own. Check whether it happened, then retry or skip it",
+            ctx.key
+        );
+        self.suspend(&ctx, "held", None, message)
+    }
+
+    /// Whether a step can run again without asking: it has no side effects
+    /// flowrun cannot see, or its binding says running it twice is safe.
+    fn safe_to_repeat(&self, ctx: &Ctx<'_>) -> bool {
+        ctx.scripted
+            || ctx.binding.is_none_or(|b| {
+                b.idempotent || !matches!(b.action, Action::Run(_) | Action::Command { .. })
+            })
+    }
+
+    /// A journaled answer (from `flowrun answer`) settles the step.
+    fn answered_step(
+        &mut self,
+        ctx: &Ctx<'_>,
+        answer: Answer,
+        by: Option<&str>,
+        started: Instant,
+    ) -> StepEnd {
+        if ctx.kind == Some(NodeKind::Condition) {
+            return self.step_finished(ctx, "ok", None, None, Some(answer.branch()), started);
+        }
+        // A manual step answered from outside: yes = done, no = failed.
+        match answer {
+            Answer::Yes => self.step_finished(ctx, "ok", None, None, Some("next"), started),
+            Answer::No => self.settle(
+                ctx,
+                Performed::Failed {
+                    message: format!("marked as failed by {}", by.unwrap_or("an operator")),
+                    code: None,
+                    holdable: true,
+                },
+                started,
+            ),
+        }
+    }
+
+    fn timer_fired(&mut self, ctx: &Ctx<'_>, until: Timestamp, started: Instant) -> StepEnd {
+        let late = self.rt.clock.now().duration_since(until);
+        let note = (late > SignedDuration::from_secs(1)).then(|| {
+            format!(
+                "due at {}, resumed {} late",
+                rfc3339(until),
+                crate::exec::duration::human(late)
+            )
+        });
+        self.step_finished(ctx, "ok", None, note, Some("next"), started)
+    }
+
+    /// Runs a step from `attempt` on, retrying idempotent failures.
+    fn attempts(&mut self, ctx: &Ctx<'_>, first: u32, timer: Option<Timestamp>) -> StepEnd {
+        let max_attempts = ctx.binding.filter(|b| b.idempotent).map_or(1, |b| b.retries + 1);
+        let mut attempt = first;
+        loop {
+            let argv = ctx.binding.and_then(|b| match &b.action {
+                Action::Run(a) | Action::Command { argv: a, .. } if !ctx.scripted => {
+                    Some(self.expand(a, ctx))
+                }
+                _ => None,
+            });
+            self.rt.sink.emit(&Event::StepStarted {
+                step: ctx.step,
+                node: ctx.key.clone(),
+                text: ctx.text.clone(),
+                visit: ctx.visit,
+                attempt,
+                action: self.action_name(ctx),
+                argv: argv.clone(),
+                at: self.now(),
+            });
+            // Write-ahead: an action flowrun could not record does not run.
+            if let Some(e) = self.rt.sink.durable_error() {
+                let message = format!("cannot write the journal: {e}");
+                return StepEnd::Stop(Outcome::Failed {
+                    node: Some(ctx.key.clone()),
+                    message,
+                });
+            }
+            let started = Instant::now();
+            let performed = match timer {
+                Some(until) => match self.wait_for(ctx, until) {
+                    Performed::Ok => return self.timer_fired(ctx, until, started),
+                    other => other,
+                },
+                None => self.perform(ctx, argv.as_deref()),
+            };
+            let retry = matches!(performed, Performed::Failed { .. } | Performed::TimedOut(_))
+                && attempt - first + 1 < max_attempts;
+            if !retry {
+                return self.settle(ctx, performed, started);
+            }
+            let (status, message, code) = failure_parts(&performed);
+            self.step_finished(ctx, status, code, message, None, started);
+            // Back off (doubling) before the next attempt; the virtual clock skips it.
+            let backoff = ctx.binding.map_or(Duration::from_secs(1), |b| b.backoff)
+                * 2u32.saturating_pow(attempt - first);
+            let until = self
+                .rt
+                .clock
+                .now()
+                .checked_add(SignedDuration::try_from(backoff).unwrap_or_default())
+                .unwrap_or(Timestamp::MAX);
+            if self.rt.clock.wait_until(until, self.rt.interrupted).is_err() {
+                return StepEnd::Stop(self.interrupted(Some(ctx)));
+            }
+            attempt += 1;
+        }
+    }
+
+    /// Journals how an action ended and decides what the walk does next.
+    fn settle(&mut self, ctx: &Ctx<'_>, performed: Performed, started: Instant) -> StepEnd {
+        match performed {
+            Performed::Ok => self.step_finished(ctx, "ok", None, None, Some("next"), started),
+            Performed::Answer(a) => {
+                self.step_finished(ctx, "ok", None, None, Some(a.branch()), started)
+            }
+            Performed::Skipped => self.step_finished(
+                ctx,
+                "skipped",
+                None,
+                Some("unbound: skipped (--unbound skip)".to_owned()),
+                Some("next"),
+                started,
+            ),
+            Performed::Interrupted => {
+                self.step_finished(ctx, "interrupted", None, None, None, started);
+                StepEnd::Stop(self.interrupted(Some(ctx)))
+            }
+            Performed::Suspend {
+                reason,
+                until,
+                message,
+            } => self.suspend(ctx, reason, until, message),
+            failed @ (Performed::Failed { .. } | Performed::TimedOut(_)) => {
+                let holdable = !matches!(failed, Performed::Failed { holdable: false, .. });
+                let (status, message, code) = failure_parts(&failed);
+                self.step_finished(ctx, status, code, message.clone(), None, started);
+                let message = message.unwrap_or_default();
+                if holdable && self.policy(ctx) == OnFailure::Hold {
+                    let message = format!("`{}` failed and is held: {message}", ctx.key);
+                    return self.suspend(ctx, "held", None, message);
+                }
+                StepEnd::Stop(self.finish(Outcome::Failed {
+                    node: Some(ctx.key.clone()),
+                    message,
+                }))
+            }
+        }
+    }
+
+    /// A failed step's policy: the binding's, else the run's, else hold
+    /// unless the step is idempotent (running it again is a person's call).
+    fn policy(&self, ctx: &Ctx<'_>) -> OnFailure {
+        ctx.binding
+            .and_then(|b| b.on_failure)
+            .or(self.cfg.on_failure)
+            .unwrap_or(if ctx.binding.is_some_and(|b| b.idempotent) {
+                OnFailure::Fail
+            } else {
+                OnFailure::Hold
+            })
+    }
+
+    fn step_finished(
+        &mut self,
+        ctx: &Ctx<'_>,
+        status: &str,
+        exit_code: Option<i32>,
+        message: Option<String>,
+        branch: Option<&'static str>,
+        started: Instant,
+    ) -> StepEnd {
+        let is_end = ctx.kind == Some(NodeKind::End);
+        let branch = branch.filter(|_| !is_end);
+        let next = branch
+            .and_then(|b| self.target(ctx.id, b).ok())
+            .map(|t| self.g.node(t).key.clone());
+        self.rt.sink.emit(&Event::StepFinished {
+            step: ctx.step,
+            node: ctx.key.clone(),
             status: status.to_owned(),
             exit_code,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             message,
-            at: rfc3339(rt.clock.now()),
+            branch: branch.map(str::to_owned),
+            next,
+            at: self.now(),
         });
-        let retry = matches!(result, StepResult::Failed(..) | StepResult::TimedOut(_))
-            && attempt < max_attempts;
-        if !retry {
-            return result;
-        }
-        // Back off (doubling) before the next attempt; the virtual clock skips it.
-        let backoff = binding.map_or(Duration::from_secs(1), |b| b.backoff)
-            * 2u32.saturating_pow(attempt - 1);
-        let until = rt
-            .clock
-            .now()
-            .checked_add(jiff::SignedDuration::try_from(backoff).unwrap_or_default())
-            .unwrap_or(jiff::Timestamp::MAX);
-        if rt.clock.wait_until(until, rt.interrupted).is_err() {
-            return StepResult::Interrupted;
-        }
-        attempt += 1;
+        StepEnd::Next(branch.unwrap_or("next"))
     }
-}
 
-/// Fills an argv template: each `{placeholder}` becomes its value inside the same element.
-fn expand(
-    argv: &[String],
-    params: &[(String, String)],
-    key: &str,
-    text: &str,
-    cfg: &RunConfig,
-    rt: &Runtime<'_>,
-) -> Vec<String> {
-    let now = rfc3339(rt.clock.now());
-    argv.iter()
-        .map(|arg| {
-            fill(arg, |p| match p {
-                "run_id" => cfg.run_id.clone(),
-                "now" => now.clone(),
-                _ => resolve_placeholder(p, params, key, text).unwrap_or_default(),
-            })
+    fn suspend(
+        &mut self,
+        ctx: &Ctx<'_>,
+        reason: &'static str,
+        until: Option<Timestamp>,
+        message: String,
+    ) -> StepEnd {
+        self.rt.sink.emit(&Event::Suspended {
+            step: Some(ctx.step),
+            node: Some(ctx.key.clone()),
+            reason: reason.to_owned(),
+            until: until.map(rfc3339),
+            message: Some(message.clone()),
+            at: self.now(),
+        });
+        StepEnd::Stop(Outcome::Suspended {
+            node: ctx.key.clone(),
+            reason: reason.to_owned(),
+            message,
         })
-        .collect()
-}
+    }
 
-fn answered(
-    rt: &mut Runtime<'_>,
-    step: u64,
-    key: &str,
-    a: Answer,
-    source: &str,
-    by: Option<String>,
-    reason: Option<String>,
-) {
-    let at = rfc3339(rt.clock.now());
-    rt.sink.emit(&Event::Answered {
-        step,
-        node: key.to_owned(),
-        answer: a.branch().to_owned(),
-        source: source.to_owned(),
-        by,
-        reason,
-        at,
-    });
-}
+    /// Ctrl-C: journaled as a suspension, so `resume` picks the run up.
+    fn interrupted(&mut self, ctx: Option<&Ctx<'_>>) -> Outcome {
+        self.rt.sink.emit(&Event::Suspended {
+            step: ctx.map(|c| c.step),
+            node: ctx.map(|c| c.key.clone()),
+            reason: "interrupted".to_owned(),
+            until: None,
+            message: Some("interrupted (Ctrl-C or SIGTERM)".to_owned()),
+            at: self.now(),
+        });
+        Outcome::Interrupted
+    }
 
-#[allow(clippy::too_many_arguments)]
-fn perform(
-    kind: Option<NodeKind>,
-    key: &str,
-    text: &str,
-    binding: Option<&Binding>,
-    argv: Option<&[String]>,
-    params: &[(String, String)],
-    cfg: &RunConfig,
-    rt: &mut Runtime<'_>,
-    step: u64,
-) -> StepResult {
-    let is_condition = kind == Some(NodeKind::Condition);
-    let Some(b) = binding else {
-        if matches!(kind, Some(NodeKind::Start | NodeKind::End)) {
-            return StepResult::Ok;
+    fn finish(&mut self, outcome: Outcome) -> Outcome {
+        let (status, end, message) = match &outcome {
+            Outcome::Completed { end } => ("completed", Some(end.clone()), None),
+            Outcome::Failed { message, .. } => ("failed", None, Some(message.clone())),
+            // Suspensions and interruptions are journaled where they happen.
+            Outcome::Suspended { .. } | Outcome::Interrupted => return outcome,
+        };
+        self.rt.sink.emit(&Event::RunFinished {
+            status: status.to_owned(),
+            end,
+            steps: self.steps,
+            path: std::mem::take(&mut self.path),
+            message,
+            at: self.now(),
+        });
+        outcome
+    }
+
+    fn action_name(&self, ctx: &Ctx<'_>) -> String {
+        if ctx.scripted {
+            return "scripted".to_owned();
         }
-        return match (cfg.unbound, is_condition) {
-            (Unbound::Fail, _) => StepResult::Failed(
-                format!("`{key}` has no binding (bind it, or run with --unbound ask|skip)"),
-                None,
-            ),
-            (Unbound::Skip, true) => StepResult::Failed(
+        match ctx.binding {
+            Some(b) => b.action.name().to_owned(),
+            None if matches!(ctx.kind, Some(NodeKind::Start | NodeKind::End)) => "none".to_owned(),
+            None => "unbound".to_owned(),
+        }
+    }
+
+    /// Fills an argv template: each `{placeholder}` becomes its value inside the same element.
+    fn expand(&self, argv: &[String], ctx: &Ctx<'_>) -> Vec<String> {
+        let now = self.now();
+        argv.iter()
+            .map(|arg| {
+                fill(arg, |p| match p {
+                    "run_id" => self.cfg.run_id.clone(),
+                    "now" => now.clone(),
+                    _ => resolve_placeholder(p, ctx.params, &ctx.key, &ctx.text).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    fn answered(&mut self, ctx: &Ctx<'_>, a: Answer, source: &str, by: Option<String>, reason: Option<String>) {
+        let at = self.now();
+        self.rt.sink.emit(&Event::Answered {
+            step: ctx.step,
+            node: ctx.key.clone(),
+            answer: a.branch().to_owned(),
+            source: source.to_owned(),
+            by,
+            reason,
+            at,
+        });
+    }
+
+    /// Does the node's action.
+    fn perform(&mut self, ctx: &Ctx<'_>, argv: Option<&[String]>) -> Performed {
+        let key = ctx.key.as_str();
+        if ctx.scripted {
+            return match self.rt.scripted.next(key) {
+                Some(Ok(a)) => {
+                    self.answered(ctx, a, "scripted", None, None);
+                    Performed::Answer(a)
+                }
+                Some(Err(message)) => Performed::Failed {
+                    message,
+                    code: None,
+                    holdable: false,
+                },
+                None => Performed::Failed {
+                    message: format!("no scripted answer for `{key}`"),
+                    code: None,
+                    holdable: false,
+                },
+            };
+        }
+        let is_condition = ctx.kind == Some(NodeKind::Condition);
+        let Some(b) = ctx.binding else {
+            if matches!(ctx.kind, Some(NodeKind::Start | NodeKind::End)) {
+                return Performed::Ok;
+            }
+            return match (self.cfg.unbound, is_condition) {
+                (Unbound::Fail, _) => Performed::Failed {
+                    message: format!(
+                        "`{key}` has no binding (bind it, or run with --unbound ask|skip)"
+                    ),
+                    code: None,
+                    holdable: false,
+                },
+                (Unbound::Skip, true) => Performed::Failed {
+                    message: format!(
+                        "condition `{key}` has no binding and cannot be skipped: bind it, script it (--answer {key}=yes), or use --unbound ask"
+                    ),
+                    code: None,
+                    holdable: false,
+                },
+                (Unbound::Skip, false) => Performed::Skipped,
+                (Unbound::Ask, true) => self.ask(ctx, &ctx.text),
+                (Unbound::Ask, false) => self.confirm(ctx, None),
+            };
+        };
+        match &b.action {
+            Action::Run(_) | Action::Command { .. } => {
+                self.run_program(ctx, argv.unwrap_or_default(), b)
+            }
+            Action::Ask(question) => {
+                let q = question.clone().unwrap_or_else(|| ctx.text.clone());
+                self.ask(ctx, &q)
+            }
+            Action::Manual(instructions) => self.confirm(ctx, instructions.as_deref()),
+            Action::Log(message) => {
+                self.rt.sink.emit(&Event::Output {
+                    step: ctx.step,
+                    stream: "log".to_owned(),
+                    line: message.clone(),
+                });
+                Performed::Ok
+            }
+            Action::Fail(message) => Performed::Failed {
+                message: message.clone(),
+                code: None,
+                holdable: true,
+            },
+            Action::Wait(d) => {
+                let until = self
+                    .rt
+                    .clock
+                    .now()
+                    .checked_add(SignedDuration::try_from(*d).unwrap_or(SignedDuration::MAX))
+                    .unwrap_or(Timestamp::MAX);
+                let rule = crate::exec::duration::human(
+                    SignedDuration::try_from(*d).unwrap_or(SignedDuration::MAX),
+                );
+                self.start_wait(ctx, until, rule)
+            }
+            Action::WaitUntil(u) => match u.next_after(self.rt.clock.now()) {
+                Ok(until) => self.start_wait(ctx, until, u.to_string()),
+                Err(message) => Performed::Failed {
+                    message,
+                    code: None,
+                    holdable: true,
+                },
+            },
+        }
+    }
+
+    /// Journals a wait's instant (resolved once), then waits for it.
+    fn start_wait(&mut self, ctx: &Ctx<'_>, until: Timestamp, rule: String) -> Performed {
+        self.rt.sink.emit(&Event::Waited {
+            step: ctx.step,
+            until: rfc3339(until),
+            rule: Some(rule),
+            at: self.now(),
+        });
+        self.wait_for(ctx, until)
+    }
+
+    /// Sleeps until `until`, or suspends when that is longer than `--detach` allows.
+    fn wait_for(&mut self, ctx: &Ctx<'_>, until: Timestamp) -> Performed {
+        if let (Clock::Real, Some(max)) = (&*self.rt.clock, self.cfg.detach) {
+            let left = until.duration_since(self.rt.clock.now());
+            if left > SignedDuration::try_from(max).unwrap_or(SignedDuration::MAX) {
+                return Performed::Suspend {
+                    reason: "waiting",
+                    until: Some(until),
+                    message: format!("`{}` waits until {}", ctx.key, rfc3339(until)),
+                };
+            }
+        }
+        match self.rt.clock.wait_until(until, self.rt.interrupted) {
+            Ok(()) => Performed::Ok,
+            Err(_) => Performed::Interrupted,
+        }
+    }
+
+    fn ask(&mut self, ctx: &Ctx<'_>, question: &str) -> Performed {
+        if self.cfg.people == People::Suspend {
+            return Performed::Suspend {
+                reason: "answer",
+                until: None,
+                message: format!("`{}` waits for an answer: {question}", ctx.key),
+            };
+        }
+        match self.rt.prompter.ask(&ctx.key, question) {
+            Ok(r) => {
+                self.answered(ctx, r.answer, "ask", r.by, r.reason);
+                Performed::Answer(r.answer)
+            }
+            Err(e) => e.into(),
+        }
+    }
+
+    fn confirm(&mut self, ctx: &Ctx<'_>, instructions: Option<&str>) -> Performed {
+        if self.cfg.people == People::Suspend {
+            return Performed::Suspend {
+                reason: "answer",
+                until: None,
+                message: format!(
+                    "`{}` waits for a person to do it and confirm (answer yes = done, no = failed): {}",
+                    ctx.key, ctx.text
+                ),
+            };
+        }
+        match self.rt.prompter.confirm(&ctx.key, &ctx.text, instructions) {
+            Ok((true, _)) => Performed::Ok,
+            Ok((false, note)) => Performed::Failed {
+                message: note.unwrap_or_else(|| "marked as failed".to_owned()),
+                code: None,
+                holdable: true,
+            },
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Runs a program for a step.
+    fn run_program(&mut self, ctx: &Ctx<'_>, argv: &[String], b: &Binding) -> Performed {
+        let mut env = vec![
+            ("FLOWRUN_RUN_ID".to_owned(), self.cfg.run_id.clone()),
+            ("FLOWRUN_NODE".to_owned(), ctx.key.clone()),
+            ("FLOWRUN_TEXT".to_owned(), ctx.text.clone()),
+            ("FLOWRUN_NOW".to_owned(), self.now()),
+            ("FLOWRUN_STEP".to_owned(), ctx.step.to_string()),
+            ("FLOWRUN_VISIT".to_owned(), ctx.visit.to_string()),
+        ];
+        env.extend(
+            ctx.params
+                .iter()
+                .map(|(n, v)| (format!("FLOWRUN_PARAM_{n}"), v.clone())),
+        );
+        let spec = Spec {
+            argv,
+            cwd: &self.cfg.cwd,
+            env: &env,
+            timeout: b.timeout,
+            keep_lines: self.cfg.keep_lines,
+        };
+        let mut recorded = 0usize;
+        let max_events = self.cfg.max_output_events;
+        let step = ctx.step;
+        let sink = &mut *self.rt.sink;
+        let output = process::run(&spec, self.rt.interrupted, &mut |stream, line| {
+            recorded += 1;
+            if recorded <= max_events {
+                sink.emit(&Event::Output {
+                    step,
+                    stream: stream.name().to_owned(),
+                    line: line.to_owned(),
+                });
+            } else if recorded == max_events + 1 {
+                sink.emit(&Event::Output {
+                    step,
+                    stream: "flowrun".to_owned(),
+                    line: format!("… more output not recorded (over {max_events} lines)"),
+                });
+            }
+        });
+        let failed = |message: String, code: Option<i32>| Performed::Failed {
+            message,
+            code,
+            holdable: true,
+        };
+        match output.ended {
+            Ended::Exited(Some(code), _) if code != 0 && !b.action.answers() => {
+                // The last thing the program said on stderr is usually why it failed.
+                let why = output
+                    .stderr
+                    .back()
+                    .or(output.stdout.back())
+                    .map(|l| format!(": {l}"))
+                    .unwrap_or_default();
+                failed(format!("exit code {code}{why}"), Some(code))
+            }
+            Ended::Exited(None, signal) => failed(
                 format!(
-                    "condition `{key}` has no binding and cannot be skipped: bind it, script it (--answer {key}=yes), or use --unbound ask"
+                    "killed by signal {}",
+                    signal.map_or_else(|| "?".to_owned(), |s| s.to_string())
                 ),
                 None,
             ),
-            (Unbound::Skip, false) => StepResult::Skipped,
-            (Unbound::Ask, true) => match rt.prompter.ask(key, text) {
-                Ok(r) => {
-                    answered(rt, step, key, r.answer, "ask", r.by, r.reason);
-                    StepResult::Answer(r.answer)
+            Ended::Exited(code, _) => match &b.action {
+                Action::Command { stdout_answer, .. } => {
+                    let stdout: Vec<String> = output.stdout.into_iter().collect();
+                    self.command_answer(ctx, *stdout_answer, code, &stdout)
                 }
-                Err(e) => e.into(),
+                _ => Performed::Ok,
             },
-            (Unbound::Ask, false) => confirm(rt, key, text, None),
-        };
-    };
-    if let Action::Run(_) | Action::Command { .. } = &b.action {
-        let ran = run_program(
-            argv.unwrap_or_default(),
-            b,
-            key,
-            text,
-            params,
-            cfg,
-            rt,
-            step,
-        );
-        return match (&b.action, ran) {
-            (_, Err(r)) => r,
-            (Action::Command { stdout_answer, .. }, Ok((code, stdout))) => {
-                command_answer(rt, step, key, *stdout_answer, code, &stdout)
-            }
-            (_, Ok((Some(0), _))) => StepResult::Ok,
-            (_, Ok((code, _))) => StepResult::Failed(exit_message(code), code),
-        };
-    }
-    match &b.action {
-        // Programs ran above.
-        Action::Run(_) | Action::Command { .. } => StepResult::Ok,
-        Action::Ask(question) => match rt.prompter.ask(key, question.as_deref().unwrap_or(text)) {
-            Ok(r) => {
-                answered(rt, step, key, r.answer, "ask", r.by, r.reason);
-                StepResult::Answer(r.answer)
-            }
-            Err(e) => e.into(),
-        },
-        Action::Manual(instructions) => confirm(rt, key, text, instructions.as_deref()),
-        Action::Log(message) => {
-            rt.sink.emit(&Event::Output {
-                step,
-                stream: "log".to_owned(),
-                line: message.clone(),
-            });
-            StepResult::Ok
+            Ended::TimedOut => Performed::TimedOut(format!(
+                "timed out after {}",
+                b.timeout.map_or_else(String::new, |t| format!("{t:?}"))
+            )),
+            Ended::Interrupted => Performed::Interrupted,
+            Ended::SpawnFailed(e) => failed(
+                format!(
+                    "cannot run `{}`: {e}",
+                    argv.first().map_or("", String::as_str)
+                ),
+                None,
+            ),
         }
-        Action::Fail(message) => StepResult::Failed(message.clone(), None),
-        Action::Wait(d) => {
-            let now = rt.clock.now();
-            let until = now
-                .checked_add(
-                    jiff::SignedDuration::try_from(*d).unwrap_or(jiff::SignedDuration::MAX),
-                )
-                .unwrap_or(jiff::Timestamp::MAX);
-            wait(rt, step, until)
-        }
-        Action::WaitUntil(u) => match u.next_after(rt.clock.now()) {
-            Ok(until) => wait(rt, step, until),
-            Err(e) => StepResult::Failed(e, None),
-        },
     }
-}
 
-/// A condition's answer from its command: the exit code, or its last stdout line.
-fn command_answer(
-    rt: &mut Runtime<'_>,
-    step: u64,
-    key: &str,
-    stdout_answer: bool,
-    code: Option<i32>,
-    stdout: &[String],
-) -> StepResult {
-    let answer = if stdout_answer {
-        stdout
-            .iter()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .and_then(|l| Answer::parse(l))
-    } else {
-        match code {
-            Some(0) => Some(Answer::Yes),
-            Some(1) => Some(Answer::No),
-            _ => None,
-        }
-    };
-    match answer {
-        Some(a) if !stdout_answer || code == Some(0) => {
-            answered(rt, step, key, a, "command", None, None);
-            StepResult::Answer(a)
-        }
-        _ if stdout_answer => StepResult::Failed(
-            format!(
+    /// A condition's answer from its command: the exit code, or its last stdout line.
+    fn command_answer(
+        &mut self,
+        ctx: &Ctx<'_>,
+        stdout_answer: bool,
+        code: Option<i32>,
+        stdout: &[String],
+    ) -> Performed {
+        let answer = if stdout_answer {
+            stdout
+                .iter()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .and_then(|l| Answer::parse(l))
+        } else {
+            match code {
+                Some(0) => Some(Answer::Yes),
+                Some(1) => Some(Answer::No),
+                _ => None,
+            }
+        };
+        let message = match answer {
+            Some(a) if !stdout_answer || code == Some(0) => {
+                self.answered(ctx, a, "command", None, None);
+                return Performed::Answer(a);
+            }
+            _ if stdout_answer => format!(
                 "the command must exit 0 and print `yes` or `no` last ({})",
                 exit_message(code)
             ),
-            code,
-        ),
-        _ => StepResult::Failed(
-            format!(
+            _ => format!(
                 "the command answers with exit 0 (yes) or 1 (no), not {}",
                 exit_message(code)
             ),
+        };
+        Performed::Failed {
+            message,
             code,
-        ),
-    }
-}
-
-fn wait(rt: &mut Runtime<'_>, step: u64, until: jiff::Timestamp) -> StepResult {
-    rt.sink.emit(&Event::Waited {
-        step,
-        until: rfc3339(until),
-        at: rfc3339(rt.clock.now()),
-    });
-    match rt.clock.wait_until(until, rt.interrupted) {
-        Ok(()) => StepResult::Ok,
-        Err(_) => StepResult::Interrupted,
-    }
-}
-
-fn confirm(rt: &mut Runtime<'_>, key: &str, text: &str, instructions: Option<&str>) -> StepResult {
-    match rt.prompter.confirm(key, text, instructions) {
-        Ok((true, _)) => StepResult::Ok,
-        Ok((false, note)) => {
-            StepResult::Failed(note.unwrap_or_else(|| "marked as failed".to_owned()), None)
+            holdable: true,
         }
-        Err(e) => e.into(),
+    }
+}
+
+/// `(status, message, exit code)` of a failed or timed-out action.
+fn failure_parts(p: &Performed) -> (&'static str, Option<String>, Option<i32>) {
+    match p {
+        Performed::Failed { message, code, .. } => ("failed", Some(message.clone()), *code),
+        Performed::TimedOut(m) => ("timeout", Some(m.clone()), None),
+        _ => ("failed", None, None),
     }
 }
 
@@ -571,91 +1056,5 @@ fn exit_message(code: Option<i32>) -> String {
     match code {
         Some(c) => format!("exit code {c}"),
         None => "killed by a signal".to_owned(),
-    }
-}
-
-/// Runs a program for a step; `Ok((exit code, kept stdout))` or the step's failure.
-#[allow(clippy::too_many_arguments)]
-fn run_program(
-    argv: &[String],
-    b: &Binding,
-    key: &str,
-    text: &str,
-    params: &[(String, String)],
-    cfg: &RunConfig,
-    rt: &mut Runtime<'_>,
-    step: u64,
-) -> Result<(Option<i32>, Vec<String>), StepResult> {
-    let mut env = vec![
-        ("FLOWRUN_RUN_ID".to_owned(), cfg.run_id.clone()),
-        ("FLOWRUN_NODE".to_owned(), key.to_owned()),
-        ("FLOWRUN_TEXT".to_owned(), text.to_owned()),
-        ("FLOWRUN_NOW".to_owned(), rfc3339(rt.clock.now())),
-    ];
-    env.extend(
-        params
-            .iter()
-            .map(|(n, v)| (format!("FLOWRUN_PARAM_{n}"), v.clone())),
-    );
-    let spec = Spec {
-        argv,
-        cwd: &cfg.cwd,
-        env: &env,
-        timeout: b.timeout,
-        keep_lines: cfg.keep_lines,
-    };
-    let mut recorded = 0usize;
-    let max_events = cfg.max_output_events;
-    let sink = &mut *rt.sink;
-    let output = process::run(&spec, rt.interrupted, &mut |stream, line| {
-        recorded += 1;
-        if recorded <= max_events {
-            sink.emit(&Event::Output {
-                step,
-                stream: stream.name().to_owned(),
-                line: line.to_owned(),
-            });
-        } else if recorded == max_events + 1 {
-            sink.emit(&Event::Output {
-                step,
-                stream: "flowrun".to_owned(),
-                line: format!("… more output not recorded (over {max_events} lines)"),
-            });
-        }
-    });
-    match output.ended {
-        Ended::Exited(Some(code), _) if code != 0 && !b.action.answers() => {
-            // The last thing the program said on stderr is usually why it failed.
-            let why = output
-                .stderr
-                .back()
-                .or(output.stdout.back())
-                .map(|l| format!(": {l}"))
-                .unwrap_or_default();
-            Err(StepResult::Failed(
-                format!("exit code {code}{why}"),
-                Some(code),
-            ))
-        }
-        Ended::Exited(None, signal) => Err(StepResult::Failed(
-            format!(
-                "killed by signal {}",
-                signal.map_or_else(|| "?".to_owned(), |s| s.to_string())
-            ),
-            None,
-        )),
-        Ended::Exited(code, _) => Ok((code, output.stdout.into_iter().collect())),
-        Ended::TimedOut => Err(StepResult::TimedOut(format!(
-            "timed out after {}",
-            b.timeout.map_or_else(String::new, |t| format!("{t:?}"))
-        ))),
-        Ended::Interrupted => Err(StepResult::Interrupted),
-        Ended::SpawnFailed(e) => Err(StepResult::Failed(
-            format!(
-                "cannot run `{}`: {e}",
-                argv.first().map_or("", String::as_str)
-            ),
-            None,
-        )),
     }
 }
