@@ -12,6 +12,7 @@ mod exec_support;
 mod fmt;
 mod props;
 mod render;
+mod render_overlay;
 mod snapshots_check;
 mod snapshots_parse;
 mod support;

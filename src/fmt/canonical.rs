@@ -19,7 +19,8 @@ pub(crate) fn statement(stmt: &Statement) -> Option<String> {
     same_meaning(stmt, &text).then_some(text)
 }
 
-fn definition(d: &Definition) -> String {
+/// The canonical text of a definition (`key(params)=>type: text|flowstate:>link[target]`).
+pub(crate) fn definition(d: &Definition) -> String {
     let mut s = d.key.clone();
     if !d.params.is_empty() {
         let params: Vec<String> = d.params.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -9,6 +9,7 @@
 mod canonical;
 mod document;
 
+pub(crate) use canonical::definition as definition_text;
 pub use document::{FormatError, format_document};
 
 use crate::graph::json::{Render, to_json};

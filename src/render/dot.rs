@@ -7,27 +7,58 @@
 use std::fmt::Write as _;
 
 use crate::graph::NodeKind;
+use crate::render::overlay::{NodeMark, Overlay, RunState, marks, run_label};
 use crate::render::view::{View, ViewNode, flowstate_colors, safe_color};
 
 /// Writes a view as a DOT digraph.
 pub fn to_dot(view: &View, title: &str) -> String {
+    to_dot_with(view, title, None)
+}
+
+/// Writes a view as a DOT digraph, with a run drawn on it when given.
+///
+/// On a run, visited nodes are grey (flowchart.js's `past`), the current one
+/// yellow with a bold red label (`current`), a failed one red (`rejected`),
+/// the rest white and dimmed (`future`); a node visited more than once shows
+/// `×N` beside it. Taken edges are bold, the others thin and grey. A graph
+/// label names the run, its status and the colours. Any flowstate written in
+/// the flow gives way to the run's.
+pub fn to_dot_with(view: &View, title: &str, overlay: Option<&Overlay>) -> String {
+    let marked = overlay.map(|o| marks(view, o));
     let mut out = String::with_capacity(256 + view.nodes.len() * 120 + view.edges.len() * 48);
     out.push_str("digraph ");
     push_quoted(&mut out, title);
     out.push_str(" {\n");
     out.push_str("  graph [rankdir=TB, fontname=\"Helvetica\"];\n");
+    if let Some(o) = overlay {
+        out.push_str("  graph [labelloc=t, fontsize=12, label=");
+        push_quoted(
+            &mut out,
+            &format!(
+                "{}\nvisited: grey, now: yellow, failed: red, taken edges: bold",
+                one_line(&o.title())
+            ),
+        );
+        out.push_str("];\n");
+    }
     out.push_str("  node [fontname=\"Helvetica\", fontsize=14, style=filled, fillcolor=white, color=black];\n");
     out.push_str("  edge [fontname=\"Helvetica\", fontsize=12, arrowhead=normal];\n");
-    for n in &view.nodes {
-        write_node(&mut out, n);
+    for (i, n) in view.nodes.iter().enumerate() {
+        write_node(&mut out, n, marked.as_ref().map(|m| m.nodes[i]));
     }
-    for e in &view.edges {
+    for (i, e) in view.edges.iter().enumerate() {
+        let taken = marked.as_ref().map(|m| m.taken[i]);
         out.push_str("  ");
         push_quoted(&mut out, &view.nodes[e.from].name);
         out.push_str(" -> ");
         push_quoted(&mut out, &view.nodes[e.to].name);
         let mut attrs = Attrs::new(&mut out);
-        if let Some(l) = &e.label {
+        let label = if taken.is_some() {
+            run_label(e)
+        } else {
+            e.label.as_deref()
+        };
+        if let Some(l) = label {
             attrs.quoted("label", l);
         }
         if let Some(port) = e.direction.as_deref().and_then(port) {
@@ -35,13 +66,26 @@ pub fn to_dot(view: &View, title: &str) -> String {
         }
         let mut dashed = !e.reachable;
         if let Some(s) = &e.style {
-            if let Some(c) = s.color.as_deref().and_then(safe_color) {
-                attrs.quoted("color", &c);
-            }
-            if let Some(w) = s.width.filter(|w| w.is_finite() && *w > 0.0) {
-                attrs.raw("penwidth", &fmt_num(w));
+            if taken.is_none() {
+                if let Some(c) = s.color.as_deref().and_then(safe_color) {
+                    attrs.quoted("color", &c);
+                }
+                if let Some(w) = s.width.filter(|w| w.is_finite() && *w > 0.0) {
+                    attrs.raw("penwidth", &fmt_num(w));
+                }
             }
             dashed |= s.dashed;
+        }
+        match taken {
+            Some(true) => {
+                attrs.raw("color", "black");
+                attrs.raw("penwidth", "3");
+            }
+            Some(false) if e.reachable => {
+                attrs.raw("color", "gray70");
+                attrs.raw("fontcolor", "gray50");
+            }
+            _ => {}
         }
         if !e.reachable {
             attrs.raw("color", "gray50");
@@ -91,8 +135,13 @@ impl<'a> Attrs<'a> {
     }
 }
 
-fn write_node(out: &mut String, n: &ViewNode) {
-    let colors = n.flowstate.as_deref().and_then(flowstate_colors);
+fn write_node(out: &mut String, n: &ViewNode, mark: Option<NodeMark>) {
+    // On a run, the run's state replaces the flowstate written in the flow.
+    let (colors, dim) = match mark.map(|m| m.state) {
+        None => (n.flowstate.as_deref().and_then(flowstate_colors), false),
+        Some(RunState::Future) => (None, n.reachable),
+        Some(state) => (flowstate_colors(state.flowstate()), false),
+    };
     let fill = colors.map_or("white", |c| c.0);
     out.push_str("  ");
     push_quoted(out, &n.name);
@@ -138,6 +187,13 @@ fn write_node(out: &mut String, n: &ViewNode) {
         if bold {
             a.raw("fontname", "\"Helvetica-Bold\"");
         }
+    }
+    if dim {
+        a.raw("color", "gray60");
+        a.raw("fontcolor", "gray45");
+    }
+    if let Some(m) = mark.filter(|m| m.visits > 1 && n.reachable) {
+        a.quoted("xlabel", &format!("×{}", m.visits));
     }
     if n.is_start {
         a.raw("penwidth", "2");
@@ -187,6 +243,13 @@ fn push_quoted(out: &mut String, s: &str) {
         }
     }
     out.push('"');
+}
+
+/// Text on one line: line breaks and other control characters become spaces.
+pub(crate) fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn html_escape(s: &str) -> String {

@@ -7,14 +7,39 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use crate::graph::NodeKind;
+use crate::render::dot::one_line;
+use crate::render::overlay::{Overlay, RunState, marks, run_label};
 use crate::render::view::{View, flowstate_colors, safe_color};
 
 /// Writes a view as Mermaid flowchart text.
 pub fn to_mermaid(view: &View) -> String {
+    to_mermaid_with(view, None)
+}
+
+/// Writes a view as Mermaid flowchart text, with a run drawn on it when given.
+///
+/// On a run, the title names the run and its status; nodes get the classes
+/// `past`, `current`, `future` and `rejected` (flowchart.js's flowstates, in
+/// its colours, `future` dimmed), replacing any flowstate written in the flow;
+/// a node visited more than once shows `×N` under its label; taken edges are
+/// bold and black, the others grey (`linkStyle`).
+pub fn to_mermaid_with(view: &View, overlay: Option<&Overlay>) -> String {
+    let marked = overlay.map(|o| marks(view, o));
     let mut out = String::with_capacity(32 + view.nodes.len() * 64 + view.edges.len() * 32);
+    if let Some(o) = overlay {
+        out.push_str("---\ntitle: \"");
+        for c in one_line(&o.title()).chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c => out.push(c),
+            }
+        }
+        out.push_str("\"\n---\n");
+    }
     out.push_str("flowchart TD\n");
     let ids = ids(view);
-    for (n, id) in view.nodes.iter().zip(&ids) {
+    for (i, (n, id)) in view.nodes.iter().zip(&ids).enumerate() {
         let (open, close) = match n.kind {
             NodeKind::Start | NodeKind::End => ("([\"", "\"])"),
             NodeKind::Operation => ("[\"", "\"]"),
@@ -27,6 +52,9 @@ pub fn to_mermaid(view: &View) -> String {
         out.push_str(id);
         out.push_str(open);
         push_escaped(&mut out, &n.label);
+        if let Some(m) = marked.as_ref().map(|m| m.nodes[i]).filter(|m| m.visits > 1) {
+            push_escaped(&mut out, &format!("\n×{}", m.visits));
+        }
         out.push_str(close);
         out.push('\n');
     }
@@ -35,7 +63,13 @@ pub fn to_mermaid(view: &View) -> String {
         out.push_str("    ");
         out.push_str(&ids[e.from]);
         out.push_str(if e.reachable { " -->" } else { " -.->" });
-        if let Some(l) = &e.label {
+        let taken = marked.as_ref().map(|m| m.taken[i]);
+        let label = if taken.is_some() {
+            run_label(e)
+        } else {
+            e.label.as_deref()
+        };
+        if let Some(l) = label {
             out.push_str("|\"");
             push_escaped(&mut out, l);
             out.push_str("\"|");
@@ -43,12 +77,27 @@ pub fn to_mermaid(view: &View) -> String {
         out.push(' ');
         out.push_str(&ids[e.to]);
         out.push('\n');
+        let mut parts = Vec::new();
+        match taken {
+            Some(true) => {
+                parts.extend(["stroke:#000000".to_owned(), "stroke-width:3px".to_owned()]);
+            }
+            Some(false) => parts.push("stroke:#bbbbbb".to_owned()),
+            None => {}
+        }
         if let Some(s) = &e.style {
-            let mut parts = Vec::new();
-            if let Some(c) = s.color.as_deref().and_then(safe_color) {
+            if let Some(c) = s
+                .color
+                .as_deref()
+                .and_then(safe_color)
+                .filter(|_| taken.is_none())
+            {
                 parts.push(format!("stroke:{c}"));
             }
-            if let Some(w) = s.width.filter(|w| w.is_finite() && *w > 0.0) {
+            if let Some(w) = s
+                .width
+                .filter(|w| w.is_finite() && *w > 0.0 && taken.is_none())
+            {
                 parts.push(format!(
                     "stroke-width:{}px",
                     if w.fract() == 0.0 {
@@ -61,9 +110,9 @@ pub fn to_mermaid(view: &View) -> String {
             if s.dashed {
                 parts.push("stroke-dasharray:5 5".to_owned());
             }
-            if !parts.is_empty() {
-                link_styles.push(format!("    linkStyle {i} {}", parts.join(",")));
-            }
+        }
+        if !parts.is_empty() {
+            link_styles.push(format!("    linkStyle {i} {}", parts.join(",")));
         }
     }
     for l in link_styles {
@@ -89,7 +138,9 @@ pub fn to_mermaid(view: &View) -> String {
     // Flowstate colours, one statement per line, in a fixed order.
     let mut classes: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (n, id) in view.nodes.iter().zip(&ids) {
-        if let Some(state) = n
+        if marked.is_some() {
+            // The run's states replace the flow's own flowstates (below).
+        } else if let Some(state) = n
             .flowstate
             .as_deref()
             .filter(|s| flowstate_colors(s).is_some())
@@ -122,6 +173,28 @@ pub fn to_mermaid(view: &View) -> String {
         };
         let _ = writeln!(out, "    classDef {class} {def}");
         let _ = writeln!(out, "    class {} {class}", members.join(","));
+    }
+    if let Some(m) = &marked {
+        for state in RunState::ALL {
+            let members: Vec<&str> = ids
+                .iter()
+                .zip(&m.nodes)
+                .filter(|(_, mark)| mark.state == state)
+                .map(|(id, _)| id.as_str())
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let def = match state {
+                RunState::Past => "fill:#cccccc",
+                RunState::Current => "fill:yellow,color:red,font-weight:bold",
+                RunState::Future => "fill:#ffffff,stroke:#999999,color:#777777",
+                RunState::Rejected => "fill:#c45879",
+            };
+            let name = state.flowstate();
+            let _ = writeln!(out, "    classDef {name} {def}");
+            let _ = writeln!(out, "    class {} {name}", members.join(","));
+        }
     }
     out
 }

@@ -48,6 +48,9 @@ pub struct ViewEdge {
     pub branch: &'static str,
     /// The label (`yes`/`no`, an annotation), if any.
     pub label: Option<String>,
+    /// The label is the text flowchart.js's example gives a branch of an
+    /// `approved`/`rejected` condition (`APPROVED`, `REJECTED`, `n/a`), in place of the branch name.
+    pub flowstate_label: bool,
     /// `left`, `right`, `top`, `bottom`, if given or defaulted.
     pub direction: Option<String>,
     /// The `@>` line style for this edge, if any.
@@ -143,6 +146,7 @@ pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
                 .iter()
                 .find(|(k, _)| k == target_key)
                 .map(|(_, v)| line_style(v));
+            let mut flowstate_label = true;
             let label = match (node.kind, n.flowstate.as_deref(), e.branch) {
                 // flowchart.js's example page styles these flowstates with their own branch texts.
                 (Some(NodeKind::Condition), Some("approved"), b)
@@ -155,13 +159,17 @@ pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
                 {
                     Some(if b == "yes" { "n/a" } else { "REJECTED" }.to_owned())
                 }
-                _ => e.label.clone().filter(|l| !l.is_empty()),
+                _ => {
+                    flowstate_label = false;
+                    e.label.clone().filter(|l| !l.is_empty())
+                }
             };
             edges.push(ViewEdge {
                 from: i,
                 to,
                 branch: e.branch,
                 label,
+                flowstate_label,
                 direction: e.direction.clone(),
                 style,
                 reachable: n.reachable,
