@@ -95,6 +95,12 @@ enum Command {
         /// Also draw nodes that cannot be reached from the start (dashed, marked "unreachable").
         #[arg(long)]
         all: bool,
+        /// Draw this run on the flow: visited nodes, taken edges, where it is now.
+        #[arg(long)]
+        run: Option<String>,
+        /// Where runs are kept (with --run; default: `.flowrun` beside the flow).
+        #[arg(long, env = "FLOWRUN_STATE_DIR")]
+        state_dir: Option<PathBuf>,
     },
     /// Rewrite flows as canonical flowchart.js text (Markdown: only inside `flow` fences).
     Fmt {
@@ -196,13 +202,13 @@ fn run(args: Args) -> Result<ExitCode, CliError> {
             format,
         ),
         Command::Execute(args) => crate::cli_execute::execute(&args),
-        Command::Runs(args) => crate::cli_runs::runs(&args),
-        Command::Show(args) => crate::cli_runs::show(&args),
-        Command::Resume(args) => crate::cli_runs::resume_cmd(&args),
-        Command::Answer(args) => crate::cli_runs::answer(&args),
-        Command::Abort(args) => crate::cli_runs::abort(&args),
-        Command::Retry(args) => crate::cli_runs::retry(&args),
-        Command::Skip(args) => crate::cli_runs::skip(&args),
+        Command::Runs(args) => Ok(crate::cli_runs::runs(&args)),
+        Command::Show(args) => Ok(crate::cli_runs::show(&args)),
+        Command::Resume(args) => Ok(crate::cli_runs::resume_cmd(&args)),
+        Command::Answer(args) => Ok(crate::cli_runs::answer(&args)),
+        Command::Abort(args) => Ok(crate::cli_runs::abort(&args)),
+        Command::Retry(args) => Ok(crate::cli_runs::retry(&args)),
+        Command::Skip(args) => Ok(crate::cli_runs::skip(&args)),
         Command::Graph {
             path,
             flow,
@@ -215,7 +221,16 @@ fn run(args: Args) -> Result<ExitCode, CliError> {
             format,
             output,
             all,
-        } => render(&path, flow.as_deref(), format, output.as_deref(), all),
+            run,
+            state_dir,
+        } => render(
+            &path,
+            flow.as_deref(),
+            format,
+            output.as_deref(),
+            all,
+            run.as_deref().map(|r| (r, state_dir.as_deref())),
+        ),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::List { paths, format } => list(&paths, format),
     }
@@ -557,8 +572,11 @@ fn render(
     format: RenderFormat,
     output: Option<&Path>,
     all: bool,
+    run: Option<(&str, Option<&Path>)>,
 ) -> Result<ExitCode, CliError> {
-    use crate::render::{Image, RenderOptions, run_dot, to_dot, to_mermaid, view};
+    use crate::render::{
+        Image, RenderOptions, run_dot, to_dot_with, to_flowchartjs, to_mermaid_with, view,
+    };
     let doc = read_document(path)?;
     let f = select(&doc, flow)?;
     let analysis = crate::analyze(&f.source.text);
@@ -572,10 +590,17 @@ fn render(
             .file_stem()
             .map_or_else(|| "flow".to_owned(), |s| s.to_string_lossy().to_string())
     });
+    let overlay = match run {
+        Some((id, state_dir)) => Some(run_overlay(path, f, id, state_dir)?),
+        None => None,
+    };
     let bytes: Vec<u8> = match format {
-        RenderFormat::Dot => to_dot(&v, &title).into_bytes(),
-        RenderFormat::Mermaid => to_mermaid(&v).into_bytes(),
-        RenderFormat::Flowchartjs => crate::fmt::format_flow(&f.source.text).text.into_bytes(),
+        RenderFormat::Dot => to_dot_with(&v, &title, overlay.as_ref()).into_bytes(),
+        RenderFormat::Mermaid => to_mermaid_with(&v, overlay.as_ref()).into_bytes(),
+        RenderFormat::Flowchartjs => match &overlay {
+            Some(o) => to_flowchartjs(&f.source.text, o).into_bytes(),
+            None => crate::fmt::format_flow(&f.source.text).text.into_bytes(),
+        },
         RenderFormat::Svg | RenderFormat::Png => {
             let image = if format == RenderFormat::Svg {
                 Image::Svg
@@ -584,11 +609,42 @@ fn render(
             };
             // FLOWRUN_DOT names another Graphviz binary (and lets tests simulate a missing one).
             let program = std::env::var_os("FLOWRUN_DOT").unwrap_or_else(|| "dot".into());
-            run_dot(&program, &to_dot(&v, &title), image).map_err(|e| CliError(e.to_string()))?
+            run_dot(&program, &to_dot_with(&v, &title, overlay.as_ref()), image)
+                .map_err(|e| CliError(e.to_string()))?
         }
     };
     write_output(output, &bytes)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The overlay of run `id` (kept in `state_dir`, default `.flowrun` beside the flow).
+fn run_overlay(
+    path: &Path,
+    f: &FlowText,
+    id: &str,
+    state_dir: Option<&Path>,
+) -> Result<crate::render::Overlay, CliError> {
+    let root = state_dir.map_or_else(
+        || {
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .join(".flowrun")
+        },
+        Path::to_path_buf,
+    );
+    let store = crate::exec::store::Store::new(root);
+    let dir = store.open(id).map_err(|e| CliError(e.to_string()))?;
+    let read = crate::exec::journal::read(&dir.journal()).map_err(|e| CliError(e.to_string()))?;
+    let state = crate::exec::state::RunState::fold(&read.records)
+        .ok_or_else(|| CliError(format!("run {} has an empty journal", dir.id)))?;
+    if state.origin.flow_sha256.as_deref() != Some(&crate::exec::store::sha256(&f.source.text)) {
+        eprintln!(
+            "warning: this flow is not the one run {} began with (it changed, or it is another flow): nodes it no longer has are not drawn",
+            dir.id
+        );
+    }
+    Ok(state.overlay())
 }
 
 /// Writes to a file (through a temporary file, so a failure never leaves a

@@ -16,17 +16,16 @@ use std::sync::atomic::AtomicBool;
 use crate::cli::{
     CliError, EXIT_INVALID, read_document, report_errors, select, stderr_color, terminal_width,
 };
+use crate::exec::bindings::OnFailure;
 use crate::exec::console::Console;
 use crate::exec::dryrun::{PlanEnd, dry_run};
-use crate::exec::bindings::OnFailure;
 use crate::exec::duration::parse_duration;
 use crate::exec::event::{Discard, EventSink, JsonLines, Masked, Origin, Tee};
 use crate::exec::journal::Journal;
 use crate::exec::prompt::{LinePrompter, Scripted};
 use crate::exec::store::{RunDir, RunLock, Store, create_journal, sha256};
 use crate::exec::{
-    Bindings, Clock, Outcome, People, Plan, PlanProblem, RunConfig, Runtime, Unbound, resolve,
-    run,
+    Bindings, Clock, Outcome, People, Plan, PlanProblem, RunConfig, Runtime, Unbound, resolve, run,
 };
 use crate::graph::ParseGraph;
 use crate::report::render_one;
@@ -313,7 +312,11 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         .create(&run_id(&clock), &f.source.text)
         .map_err(|e| CliError(e.to_string()))?;
     let file = create_journal(&dir).map_err(|e| CliError(e.to_string()))?;
-    let absolute = |p: &Path| std::fs::canonicalize(p).map(|p| p.display().to_string()).ok();
+    let absolute = |p: &Path| {
+        std::fs::canonicalize(p)
+            .map(|p| p.display().to_string())
+            .ok()
+    };
     let settings = serde_json::json!({
         "unbound": format!("{unbound:?}").to_lowercase(),
         "max_steps": args.max_steps,
@@ -349,7 +352,9 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         store: &store,
         _lock: lock,
     };
-    drive(launch, |g, plan, bindings, cfg, rt| run(g, plan, bindings, cfg, rt))
+    drive(launch, |g, plan, bindings, cfg, rt| {
+        run(g, plan, bindings, cfg, rt)
+    })
 }
 
 /// Everything a run needs to go on: the flow, its bindings, the run's journal and lock.
@@ -368,7 +373,8 @@ pub(crate) struct Launch<'a> {
     pub(crate) _lock: RunLock,
 }
 
-type Start<'s> = dyn FnOnce(&ParseGraph, &Plan, &Bindings, &RunConfig, &mut Runtime<'_>) -> Outcome + 's;
+type Start<'s> =
+    dyn FnOnce(&ParseGraph, &Plan, &Bindings, &RunConfig, &mut Runtime<'_>) -> Outcome + 's;
 
 /// Runs (or resumes) with the console, `--events` and the journal as sinks,
 /// secrets masked in all three; prints what to do next; maps the outcome to an exit code.
@@ -464,7 +470,9 @@ pub(crate) fn drive(
                 ),
                 "held" => eprintln!(
                     "  decide:    flowrun retry {run}  |  flowrun skip {run} --reason \"…\"  |  flowrun abort {run}{}\n  see:       flowrun show {run}",
-                    if l.graph.lookup(&node).map(|id| l.graph.node(id).kind) == Some(Some(crate::graph::NodeKind::Condition)) {
+                    if l.graph.lookup(&node).map(|id| l.graph.node(id).kind)
+                        == Some(Some(crate::graph::NodeKind::Condition))
+                    {
                         format!("  |  flowrun answer {run} {node} yes|no --reason \"…\"")
                     } else {
                         String::new()
@@ -484,7 +492,10 @@ pub(crate) fn drive(
 /// ` --state-dir DIR` unless DIR is `./.flowrun`, for the commands printed after a run.
 pub(crate) fn state_dir_flag(root: &Path) -> String {
     let default = std::env::current_dir().map(|d| d.join(".flowrun")).ok();
-    let same = match (std::fs::canonicalize(root), default.map(std::fs::canonicalize)) {
+    let same = match (
+        std::fs::canonicalize(root),
+        default.map(std::fs::canonicalize),
+    ) {
         (Ok(a), Some(Ok(b))) => a == b,
         _ => false,
     };

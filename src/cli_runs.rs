@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::{CliError, EXIT_INVALID, report_errors, terminal_width};
+use crate::cli::{EXIT_INVALID, report_errors, terminal_width};
 use crate::cli_execute::{
     EXIT_ABORTED, EXIT_BUSY, EXIT_FAILED, EXIT_JOURNAL, Launch, RunArgs, drive, load_bindings,
     state_dir_flag,
@@ -164,11 +164,11 @@ impl From<JournalError> for Refusal {
     }
 }
 
-fn exit(r: Result<ExitCode, Refusal>) -> Result<ExitCode, CliError> {
-    Ok(r.unwrap_or_else(|Refusal(code, message)| {
+fn exit(r: Result<ExitCode, Refusal>) -> ExitCode {
+    r.unwrap_or_else(|Refusal(code, message)| {
         eprintln!("error: {message}");
         ExitCode::from(code)
-    }))
+    })
 }
 
 /// A run read from disk.
@@ -242,7 +242,7 @@ fn final_code(status: &Status) -> u8 {
 // ── runs ─────────────────────────────────────────────────────────────────
 
 /// `flowrun runs`.
-pub(crate) fn runs(args: &RunsArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn runs(args: &RunsArgs) -> ExitCode {
     exit(runs_inner(args))
 }
 
@@ -366,7 +366,9 @@ fn summary(dir: &RunDir, s: &RunState) -> Row {
         Status::Completed { end } => (
             "completed".to_owned(),
             None,
-            end.as_ref().map(|e| format!("at `{e}`")).unwrap_or_default(),
+            end.as_ref()
+                .map(|e| format!("at `{e}`"))
+                .unwrap_or_default(),
         ),
         Status::Failed { message } | Status::Aborted { message } => (
             s.status.word().to_owned(),
@@ -392,7 +394,7 @@ fn summary(dir: &RunDir, s: &RunState) -> Row {
 // ── show ─────────────────────────────────────────────────────────────────
 
 /// `flowrun show`.
-pub(crate) fn show(args: &ShowArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn show(args: &ShowArgs) -> ExitCode {
     exit(show_inner(args))
 }
 
@@ -493,7 +495,9 @@ fn show_inner(args: &ShowArgs) -> Result<ExitCode, Refusal> {
             println!(
                 "        ⚑ {}{}{}",
                 d.decision,
-                d.by.as_ref().map(|b| format!(" by {b}")).unwrap_or_default(),
+                d.by.as_ref()
+                    .map(|b| format!(" by {b}"))
+                    .unwrap_or_default(),
                 d.reason
                     .as_ref()
                     .map(|r| format!(": {r}"))
@@ -502,7 +506,9 @@ fn show_inner(args: &ShowArgs) -> Result<ExitCode, Refusal> {
         }
     }
     if let Some(p) = s.pending() {
-        if !p.output_tail.is_empty() && matches!(s.status, Status::Suspended { .. } | Status::Active) {
+        if !p.output_tail.is_empty()
+            && matches!(s.status, Status::Suspended { .. } | Status::Active)
+        {
             println!("\n  last output of `{}`:", p.node);
             for l in &p.output_tail {
                 println!("    │ {l}");
@@ -522,7 +528,7 @@ fn human_ms(ms: u64) -> String {
 // ── answer, abort ────────────────────────────────────────────────────────
 
 /// `flowrun answer`.
-pub(crate) fn answer(args: &AnswerArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn answer(args: &AnswerArgs) -> ExitCode {
     exit(answer_inner(args))
 }
 
@@ -541,7 +547,11 @@ fn answer_inner(args: &AnswerArgs) -> Result<ExitCode, Refusal> {
     if s.status.is_final() {
         return Err(Refusal(
             EXIT_INVALID,
-            format!("run {} is {}: there is nothing to answer", s.run_id, s.status.word()),
+            format!(
+                "run {} is {}: there is nothing to answer",
+                s.run_id,
+                s.status.word()
+            ),
         ));
     }
     let Some(p) = s.pending() else {
@@ -550,7 +560,9 @@ fn answer_inner(args: &AnswerArgs) -> Result<ExitCode, Refusal> {
             format!(
                 "run {} is not in a step{}",
                 s.run_id,
-                s.current().map(|c| format!(" (next: `{c}`)")).unwrap_or_default()
+                s.current()
+                    .map(|c| format!(" (next: `{c}`)"))
+                    .unwrap_or_default()
             ),
         ));
     };
@@ -611,7 +623,7 @@ fn answer_inner(args: &AnswerArgs) -> Result<ExitCode, Refusal> {
 }
 
 /// `flowrun abort`.
-pub(crate) fn abort(args: &AbortArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn abort(args: &AbortArgs) -> ExitCode {
     exit(abort_inner(args))
 }
 
@@ -673,12 +685,12 @@ fn abort_inner(args: &AbortArgs) -> Result<ExitCode, Refusal> {
 // ── resume, retry, skip ──────────────────────────────────────────────────
 
 /// `flowrun resume`.
-pub(crate) fn resume_cmd(args: &ResumeArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn resume_cmd(args: &ResumeArgs) -> ExitCode {
     exit(continue_run(args, None))
 }
 
 /// `flowrun retry`.
-pub(crate) fn retry(args: &RetryArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn retry(args: &RetryArgs) -> ExitCode {
     exit(continue_run(
         &args.resume,
         Some(("retry", args.reason.clone())),
@@ -686,7 +698,7 @@ pub(crate) fn retry(args: &RetryArgs) -> Result<ExitCode, CliError> {
 }
 
 /// `flowrun skip`.
-pub(crate) fn skip(args: &SkipArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn skip(args: &SkipArgs) -> ExitCode {
     exit(continue_run(
         &args.resume,
         Some(("skip", Some(args.reason.clone()))),
@@ -699,7 +711,10 @@ fn flow_text(o: &Opened, accept: bool) -> Result<(String, Vec<String>), Refusal>
     let snapshot = std::fs::read_to_string(o.dir.snapshot()).map_err(|e| {
         Refusal(
             EXIT_JOURNAL,
-            format!("cannot read the run's flow snapshot {}: {e}", o.dir.snapshot().display()),
+            format!(
+                "cannot read the run's flow snapshot {}: {e}",
+                o.dir.snapshot().display()
+            ),
         )
     })?;
     let pinned = s.origin.flow_sha256.clone().unwrap_or_default();
@@ -762,7 +777,10 @@ fn flow_text(o: &Opened, accept: bool) -> Result<(String, Vec<String>), Refusal>
     if let Some(b) = blocker {
         return Err(Refusal(
             EXIT_INVALID,
-            format!("{source} changed since run {} began:\n{listed}\ncannot go on: {b}", s.run_id),
+            format!(
+                "{source} changed since run {} began:\n{listed}\ncannot go on: {b}",
+                s.run_id
+            ),
         ));
     }
     eprintln!("warning: going on with the changed flow:\n{listed}");
@@ -791,7 +809,12 @@ fn continue_run(
         if decision.is_some() {
             return Err(Refusal(
                 EXIT_INVALID,
-                format!("run {} is {}: nothing to {}", state.run_id, state.status.word(), decision.map_or("", |d| d.0)),
+                format!(
+                    "run {} is {}: nothing to {}",
+                    state.run_id,
+                    state.status.word(),
+                    decision.map_or("", |d| d.0)
+                ),
             ));
         }
         eprintln!(
@@ -813,17 +836,26 @@ fn continue_run(
         if let Some(f) = doc.flows.first() {
             report_errors(&analysis, f, &state.flow, "resumed");
         }
-        return Err(Refusal(EXIT_INVALID, format!("the flow of run {} has errors", state.run_id)));
+        return Err(Refusal(
+            EXIT_INVALID,
+            format!("the flow of run {} has errors", state.run_id),
+        ));
     }
     let by = user(args.by.as_ref());
     if let Some((what, reason)) = &decision {
         let Position::InStep(p) = &mut state.position else {
             return Err(Refusal(
                 EXIT_INVALID,
-                format!("run {} is not held at a step: nothing to {what}", state.run_id),
+                format!(
+                    "run {} is not held at a step: nothing to {what}",
+                    state.run_id
+                ),
             ));
         };
-        let kind = analysis.graph.lookup(&p.node).and_then(|id| analysis.graph.node(id).kind);
+        let kind = analysis
+            .graph
+            .lookup(&p.node)
+            .and_then(|id| analysis.graph.node(id).kind);
         if *what == "skip" && kind == Some(NodeKind::Condition) {
             return Err(Refusal(
                 EXIT_INVALID,
@@ -849,15 +881,25 @@ fn continue_run(
         for p in blocking {
             eprint!(
                 "{}",
-                render_one(&Located::any(p, &source), crate::cli::stderr_color(), terminal_width())
+                render_one(
+                    &Located::any(p, &source),
+                    crate::cli::stderr_color(),
+                    terminal_width()
+                )
             );
         }
-        return Err(Refusal(EXIT_INVALID, "the bindings do not fit the flow".to_owned()));
+        return Err(Refusal(
+            EXIT_INVALID,
+            "the bindings do not fit the flow".to_owned(),
+        ));
     }
     let clock = if state.clock == "virtual" {
         // The virtual clock is part of the run's record: it goes on from its last reading.
         let last: jiff::Timestamp = state.last_at.parse().map_err(|e| {
-            Refusal(EXIT_JOURNAL, format!("bad run clock `{}` in the journal: {e}", state.last_at))
+            Refusal(
+                EXIT_JOURNAL,
+                format!("bad run clock `{}` in the journal: {e}", state.last_at),
+            )
         })?;
         Clock::Virtual {
             offset: last.duration_since(jiff::Timestamp::now()),
@@ -903,7 +945,13 @@ fn continue_run(
         store: &store,
         _lock: lock,
     };
-    let decided = decision.map(|(what, reason)| (what, reason, state.pending().map(|p| (p.step, p.node.clone()))));
+    let decided = decision.map(|(what, reason)| {
+        (
+            what,
+            reason,
+            state.pending().map(|p| (p.step, p.node.clone())),
+        )
+    });
     let result = drive(launch, |g, plan, bindings, cfg, rt| {
         let now = crate::exec::clock::rfc3339(rt.clock.now());
         if let Some((what, reason, at_step)) = decided {

@@ -207,12 +207,15 @@ fn a_failing_action_shows_its_output_and_exit_code() {
         LINE,
         "[[bind]]\nnode = \"op\"\nrun = [\"sh\", \"-c\", \"echo 'disk full' >&2; exit 1\"]\n",
     );
-    s.execute(&[]).assert().code(1).stderr(
-        contains("    ┆ disk full")
-            .and(contains("  ✗ op         Do the thing"))
-            .and(contains("— exit code 1: disk full\n"))
-            .and(contains("■ failed: exit code 1: disk full — 2 steps in ")),
-    );
+    s.execute(&["--on-failure", "fail"])
+        .assert()
+        .code(1)
+        .stderr(
+            contains("    ┆ disk full")
+                .and(contains("  ✗ op         Do the thing"))
+                .and(contains("— exit code 1: disk full\n"))
+                .and(contains("■ failed: exit code 1: disk full — 2 steps in ")),
+        );
 }
 
 #[test]
@@ -221,7 +224,7 @@ fn a_crashing_action_fails_the_run() {
         LINE,
         "[[bind]]\nnode = \"op\"\nrun = [\"sh\", \"-c\", \"kill -KILL $$\"]\n",
     );
-    s.execute(&[])
+    s.execute(&["--on-failure", "fail"])
         .assert()
         .code(1)
         .stderr(contains("■ failed: killed by signal 9 — "));
@@ -239,7 +242,7 @@ fn hang(action: &str) -> (Sandbox, Duration) {
         ),
     );
     let t = Instant::now();
-    s.execute(&[])
+    s.execute(&["--on-failure", "fail"])
         .assert()
         .code(1)
         .stderr(contains("■ failed: timed out after 1s"));
@@ -565,7 +568,7 @@ fn manual_and_unbound_steps_are_confirmed_on_stdin() {
 #[test]
 fn a_manual_step_answered_no_fails_with_the_note() {
     let s = Sandbox::with(CHECKLIST, CHECKLIST_BINDINGS);
-    s.execute(&["--unbound", "ask"])
+    s.execute(&["--unbound", "ask", "--on-failure", "fail"])
         .write_stdin("maybe\nno\nthe error rate is 12%\n")
         .assert()
         .code(1)
@@ -734,14 +737,14 @@ fn stdout_answer_takes_the_last_line() {
 #[test]
 fn stdout_answer_needs_exit_0_and_yes_or_no() {
     stdout_answer("echo maybe")
-        .execute(&[])
+        .execute(&["--on-failure", "fail"])
         .assert()
         .code(1)
         .stderr(contains(
             "■ failed: the command must exit 0 and print `yes` or `no` last (exit code 0)",
         ));
     stdout_answer("echo yes; exit 1")
-        .execute(&[])
+        .execute(&["--on-failure", "fail"])
         .assert()
         .code(1)
         .stderr(contains("print `yes` or `no` last (exit code 1)"));

@@ -20,8 +20,10 @@ pub(crate) const LINE: &str = "st=>start: go\nop=>operation: Do the thing\ne=>en
 pub(crate) const LOOP: &str = "st=>start: go\nop=>operation: tick\nc=>condition: done?\ne=>end\nst->op->c\nc(yes)->e\nc(no)->op\n";
 
 /// Runs the sandbox's flow, expects exit 1 with `message` on the console and in `run_finished`.
+/// Failures are tested with `--on-failure fail`; holding is tested in `exec_durable`.
 fn run_fails(s: &Sandbox, args: &[&str], message: &str) -> (Vec<Event>, RunEnd) {
     s.execute(args)
+        .args(["--on-failure", "fail"])
         .assert()
         .code(1)
         .stderr(contains(format!("■ failed: {message}")));
@@ -613,7 +615,8 @@ fn signal_and_wait(child: &mut std::process::Child, signal: &str) -> Option<i32>
     }
 }
 
-/// The events end with `node`'s step interrupted, then the run interrupted.
+/// The events end with `node`'s step interrupted, then the run suspended as
+/// interrupted (so `resume` can pick it up).
 fn assert_ends_interrupted(s: &Sandbox, node: &str) {
     let events = s.events();
     let n = events.len();
@@ -622,13 +625,19 @@ fn assert_ends_interrupted(s: &Sandbox, node: &str) {
         "{:?}",
         events[n - 2]
     );
-    let end = run_end(&events);
-    assert_eq!(end.status, "interrupted");
-    assert_eq!(end.path, ["st", node]);
-    assert_eq!(
-        end.message.as_deref(),
-        Some("interrupted (Ctrl-C or SIGTERM)")
-    );
+    match &events[n - 1] {
+        Event::Suspended {
+            node: k,
+            reason,
+            message,
+            ..
+        } => {
+            assert_eq!(k.as_deref(), Some(node));
+            assert_eq!(reason, "interrupted");
+            assert_eq!(message.as_deref(), Some("interrupted (Ctrl-C or SIGTERM)"));
+        }
+        other => panic!("the last event is not suspended: {other:?}"),
+    }
 }
 
 /// A run whose action starts a grandchild in its process group and waits for it;
@@ -678,7 +687,7 @@ fn ctrl_c_ends_a_wait_on_the_real_clock() {
 }
 
 #[test]
-fn ctrl_c_at_a_prompt_still_records_the_end_of_the_run() {
+fn ctrl_c_at_a_prompt_is_journaled_for_resume() {
     let s = Sandbox::with(
         "st=>start: go\nc=>condition: ok?\ne=>end\nst->c\nc(yes)->e\nc(no)->e\n",
         "[[bind]]\nnode = \"c\"\nask = \"Is it ok?\"\n",

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use flowrun::graph::json::Render;
 use flowrun::render::{
-    Overlay, RenderOptions, RunState, marks, to_dot, to_dot_with, to_flowchartjs, to_mermaid,
+    Overlay, Progress, RenderOptions, marks, to_dot, to_dot_with, to_flowchartjs, to_mermaid,
     to_mermaid_with, view,
 };
 
@@ -220,7 +220,7 @@ fn overlay_flowchartjs_keeps_the_meaning_and_sets_each_flowstate() {
                 .iter()
                 .zip(&m.nodes)
                 .find(|(n, _)| n.id.index() == i)
-                .map_or(RunState::Future, |(_, mark)| mark.state);
+                .map_or(Progress::Future, |(_, mark)| mark.state);
             assert_eq!(
                 d.flowstate.as_deref(),
                 Some(expected.flowstate()),
@@ -307,7 +307,7 @@ fn an_overlay_naming_nothing_in_the_flow_is_ignored() {
     assert!(
         m.nodes
             .iter()
-            .all(|n| n.state == RunState::Future && n.visits == 0)
+            .all(|n| n.state == Progress::Future && n.visits == 0)
     );
     assert!(m.taken.iter().all(|t| !t));
     // Everything still draws; the written `past` gives way to the run's `future`.

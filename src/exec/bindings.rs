@@ -528,9 +528,14 @@ fn binding(
         let parsed = OnFailure::parse(o.get_ref());
         if parsed.is_none() {
             problems.push(problem(
-                format!("`on-failure = \"{}\"`: expected `hold` or `fail`", o.get_ref()),
+                format!(
+                    "`on-failure = \"{}\"`: expected `hold` or `fail`",
+                    o.get_ref()
+                ),
                 Some(span_of(o)),
-                Some("`hold` suspends the run for an operator (retry, skip, abort); `fail` ends it"),
+                Some(
+                    "`hold` suspends the run for an operator (retry, skip, abort); `fail` ends it",
+                ),
             ));
         }
         parsed

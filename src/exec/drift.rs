@@ -82,7 +82,9 @@ pub fn blocker(old: &ParseGraph, new: &ParseGraph, current: Option<&str>) -> Opt
             .then(|| "the changed flow has no start".to_owned());
     };
     let Some(id) = new.lookup(key) else {
-        return Some(format!("the run is at `{key}`, which the changed flow no longer has"));
+        return Some(format!(
+            "the run is at `{key}`, which the changed flow no longer has"
+        ));
     };
     let old_kind = old.lookup(key).map(|i| old.node(i).type_name.clone());
     let new_kind = &new.node(id).type_name;

@@ -189,6 +189,28 @@ struct Ctx<'b> {
     scripted: bool,
 }
 
+impl Ctx<'_> {
+    /// Whether the step can run again without asking: it has no side effects
+    /// flowrun cannot see, or its binding says running it twice is safe.
+    fn safe_to_repeat(&self) -> bool {
+        self.scripted
+            || self.binding.is_none_or(|b| {
+                b.idempotent || !matches!(b.action, Action::Run(_) | Action::Command { .. })
+            })
+    }
+
+    fn action_name(&self) -> String {
+        if self.scripted {
+            return "scripted".to_owned();
+        }
+        match self.binding {
+            Some(b) => b.action.name().to_owned(),
+            None if matches!(self.kind, Some(NodeKind::Start | NodeKind::End)) => "none".to_owned(),
+            None => "unbound".to_owned(),
+        }
+    }
+}
+
 /// Runs a flow from its start.
 pub fn run(
     g: &ParseGraph,
@@ -452,7 +474,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             return self.settle(&ctx, performed, started);
         }
         // Started, never finished: flowrun stopped while the step ran.
-        if self.safe_to_repeat(&ctx) {
+        if ctx.safe_to_repeat() {
             return self.attempts(&ctx, p.attempt + 1, timer);
         }
         let evidence = match (&p.argv, p.interrupted) {
@@ -472,15 +494,6 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             ctx.key
         );
         self.suspend(&ctx, "held", None, message)
-    }
-
-    /// Whether a step can run again without asking: it has no side effects
-    /// flowrun cannot see, or its binding says running it twice is safe.
-    fn safe_to_repeat(&self, ctx: &Ctx<'_>) -> bool {
-        ctx.scripted
-            || ctx.binding.is_none_or(|b| {
-                b.idempotent || !matches!(b.action, Action::Run(_) | Action::Command { .. })
-            })
     }
 
     /// A journaled answer (from `flowrun answer`) settles the step.
@@ -523,7 +536,10 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
 
     /// Runs a step from `attempt` on, retrying idempotent failures.
     fn attempts(&mut self, ctx: &Ctx<'_>, first: u32, timer: Option<Timestamp>) -> StepEnd {
-        let max_attempts = ctx.binding.filter(|b| b.idempotent).map_or(1, |b| b.retries + 1);
+        let max_attempts = ctx
+            .binding
+            .filter(|b| b.idempotent)
+            .map_or(1, |b| b.retries + 1);
         let mut attempt = first;
         loop {
             let argv = ctx.binding.and_then(|b| match &b.action {
@@ -538,7 +554,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 text: ctx.text.clone(),
                 visit: ctx.visit,
                 attempt,
-                action: self.action_name(ctx),
+                action: ctx.action_name(),
                 argv: argv.clone(),
                 at: self.now(),
             });
@@ -574,7 +590,12 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 .now()
                 .checked_add(SignedDuration::try_from(backoff).unwrap_or_default())
                 .unwrap_or(Timestamp::MAX);
-            if self.rt.clock.wait_until(until, self.rt.interrupted).is_err() {
+            if self
+                .rt
+                .clock
+                .wait_until(until, self.rt.interrupted)
+                .is_err()
+            {
                 return StepEnd::Stop(self.interrupted(Some(ctx)));
             }
             attempt += 1;
@@ -606,7 +627,13 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 message,
             } => self.suspend(ctx, reason, until, message),
             failed @ (Performed::Failed { .. } | Performed::TimedOut(_)) => {
-                let holdable = !matches!(failed, Performed::Failed { holdable: false, .. });
+                let holdable = !matches!(
+                    failed,
+                    Performed::Failed {
+                        holdable: false,
+                        ..
+                    }
+                );
                 let (status, message, code) = failure_parts(&failed);
                 self.step_finished(ctx, status, code, message.clone(), None, started);
                 let message = message.unwrap_or_default();
@@ -716,17 +743,6 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
         outcome
     }
 
-    fn action_name(&self, ctx: &Ctx<'_>) -> String {
-        if ctx.scripted {
-            return "scripted".to_owned();
-        }
-        match ctx.binding {
-            Some(b) => b.action.name().to_owned(),
-            None if matches!(ctx.kind, Some(NodeKind::Start | NodeKind::End)) => "none".to_owned(),
-            None => "unbound".to_owned(),
-        }
-    }
-
     /// Fills an argv template: each `{placeholder}` becomes its value inside the same element.
     fn expand(&self, argv: &[String], ctx: &Ctx<'_>) -> Vec<String> {
         let now = self.now();
@@ -735,13 +751,22 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 fill(arg, |p| match p {
                     "run_id" => self.cfg.run_id.clone(),
                     "now" => now.clone(),
-                    _ => resolve_placeholder(p, ctx.params, &ctx.key, &ctx.text).unwrap_or_default(),
+                    _ => {
+                        resolve_placeholder(p, ctx.params, &ctx.key, &ctx.text).unwrap_or_default()
+                    }
                 })
             })
             .collect()
     }
 
-    fn answered(&mut self, ctx: &Ctx<'_>, a: Answer, source: &str, by: Option<String>, reason: Option<String>) {
+    fn answered(
+        &mut self,
+        ctx: &Ctx<'_>,
+        a: Answer,
+        source: &str,
+        by: Option<String>,
+        reason: Option<String>,
+    ) {
         let at = self.now();
         self.rt.sink.emit(&Event::Answered {
             step: ctx.step,

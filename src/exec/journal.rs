@@ -216,7 +216,10 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Loaded, JournalError> {
             ));
         }
         if records.is_empty() && !matches!(record.event, Event::RunStarted { .. }) {
-            return Err(corrupt(line_no, "it does not begin with run_started".to_owned()));
+            return Err(corrupt(
+                line_no,
+                "it does not begin with run_started".to_owned(),
+            ));
         }
         records.push(record);
         offset += end + 1;
@@ -300,7 +303,9 @@ mod tests {
     #[test]
     fn a_gap_in_sequence_numbers_is_corrupt() {
         let mut bytes = write(&[started(), started()]);
-        let text = String::from_utf8(bytes.clone()).unwrap().replace("\"seq\":2", "\"seq\":3");
+        let text = String::from_utf8(bytes.clone())
+            .unwrap()
+            .replace("\"seq\":2", "\"seq\":3");
         bytes = text.into_bytes();
         assert!(matches!(
             parse("j", &bytes).unwrap_err(),

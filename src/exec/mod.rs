@@ -11,9 +11,9 @@
 pub mod bindings;
 pub mod clock;
 pub mod console;
+pub mod drift;
 pub mod dryrun;
 pub mod duration;
-pub mod drift;
 pub mod engine;
 pub mod event;
 pub mod journal;

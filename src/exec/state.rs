@@ -305,7 +305,7 @@ impl RunState {
                     p.output_tail.clear();
                     if let Some(v) = self.view_mut(*step) {
                         v.attempts = *attempt;
-                        v.status = "running".to_owned();
+                        "running".clone_into(&mut v.status);
                     }
                     return;
                 }
@@ -480,6 +480,67 @@ impl RunState {
                 };
                 self.position = Position::Over;
             }
+        }
+    }
+}
+
+impl RunState {
+    /// What the run looks like on its diagram.
+    pub fn overlay(&self) -> crate::render::Overlay {
+        let mut visited: Vec<String> = Vec::new();
+        for k in &self.path {
+            if !visited.contains(k) {
+                visited.push(k.clone());
+            }
+        }
+        let mut taken: Vec<(String, String, String)> = Vec::new();
+        for t in &self.taken {
+            if !taken.contains(t) {
+                taken.push(t.clone());
+            }
+        }
+        let visits = visited
+            .iter()
+            .map(|k| self.visits.get(k).copied().unwrap_or(1))
+            .collect();
+        let held_failed = self
+            .pending()
+            .filter(|p| p.failed.is_some())
+            .map(|p| p.node.clone());
+        let (current, failed) = match &self.status {
+            Status::Failed { .. } => (None, self.final_node.clone()),
+            Status::Completed { .. } | Status::Aborted { .. } => (None, None),
+            Status::Active | Status::Suspended { .. } => {
+                (self.current().map(str::to_owned), held_failed)
+            }
+        };
+        let at = |k: &Option<String>| k.as_ref().map(|k| format!(" at `{k}`")).unwrap_or_default();
+        let status = match &self.status {
+            Status::Active => format!("running{}", at(&self.current().map(str::to_owned))),
+            Status::Suspended { reason, until, .. } => match (reason.as_str(), until) {
+                ("waiting", Some(u)) => format!("waiting until {u}{}", at(&current)),
+                ("answer", _) => format!("waiting for an answer{}", at(&current)),
+                (r, _) => format!("{r}{}", at(&current)),
+            },
+            Status::Completed { end } => format!("completed{}", at(end)),
+            Status::Failed { message } => format!(
+                "failed{}{}",
+                at(&self.final_node),
+                message
+                    .as_ref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ),
+            Status::Aborted { .. } => format!("aborted{}", at(&self.current().map(str::to_owned))),
+        };
+        crate::render::Overlay {
+            run_id: self.run_id.clone(),
+            status,
+            visited,
+            taken,
+            visits,
+            current,
+            failed,
         }
     }
 }

@@ -38,7 +38,9 @@ pub enum StoreError {
         matches: String,
     },
     /// Another process holds the run.
-    #[error("run {run} is in use by another flowrun (pid {pid}); one executor per run: wait for it to stop, or stop it (kill -TERM {pid})")]
+    #[error(
+        "run {run} is in use by another flowrun (pid {pid}); one executor per run: wait for it to stop, or stop it (kill -TERM {pid})"
+    )]
     Busy {
         /// The run.
         run: String,

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::graph::NodeKind;
-use crate::render::overlay::{NodeMark, Overlay, RunState, marks, run_label};
+use crate::render::overlay::{NodeMark, Overlay, Progress, marks, run_label};
 use crate::render::view::{View, ViewNode, flowstate_colors, safe_color};
 
 /// Writes a view as a DOT digraph.
@@ -139,7 +139,7 @@ fn write_node(out: &mut String, n: &ViewNode, mark: Option<NodeMark>) {
     // On a run, the run's state replaces the flowstate written in the flow.
     let (colors, dim) = match mark.map(|m| m.state) {
         None => (n.flowstate.as_deref().and_then(flowstate_colors), false),
-        Some(RunState::Future) => (None, n.reachable),
+        Some(Progress::Future) => (None, n.reachable),
         Some(state) => (flowstate_colors(state.flowstate()), false),
     };
     let fill = colors.map_or("white", |c| c.0);

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use crate::graph::NodeKind;
 use crate::render::dot::one_line;
-use crate::render::overlay::{Overlay, RunState, marks, run_label};
+use crate::render::overlay::{Overlay, Progress, marks, run_label};
 use crate::render::view::{View, flowstate_colors, safe_color};
 
 /// Writes a view as Mermaid flowchart text.
@@ -175,7 +175,7 @@ pub fn to_mermaid_with(view: &View, overlay: Option<&Overlay>) -> String {
         let _ = writeln!(out, "    class {} {class}", members.join(","));
     }
     if let Some(m) = &marked {
-        for state in RunState::ALL {
+        for state in Progress::ALL {
             let members: Vec<&str> = ids
                 .iter()
                 .zip(&m.nodes)
@@ -186,10 +186,10 @@ pub fn to_mermaid_with(view: &View, overlay: Option<&Overlay>) -> String {
                 continue;
             }
             let def = match state {
-                RunState::Past => "fill:#cccccc",
-                RunState::Current => "fill:yellow,color:red,font-weight:bold",
-                RunState::Future => "fill:#ffffff,stroke:#999999,color:#777777",
-                RunState::Rejected => "fill:#c45879",
+                Progress::Past => "fill:#cccccc",
+                Progress::Current => "fill:yellow,color:red,font-weight:bold",
+                Progress::Future => "fill:#ffffff,stroke:#999999,color:#777777",
+                Progress::Rejected => "fill:#c45879",
             };
             let name = state.flowstate();
             let _ = writeln!(out, "    classDef {name} {def}");

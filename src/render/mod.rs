@@ -13,5 +13,5 @@ mod view;
 pub use dot::{to_dot, to_dot_with};
 pub use graphviz::{GraphvizError, Image, run_dot};
 pub use mermaid::{to_mermaid, to_mermaid_with};
-pub use overlay::{Marks, NodeMark, Overlay, RunState, marks, to_flowchartjs};
+pub use overlay::{Marks, NodeMark, Overlay, Progress, marks, to_flowchartjs};
 pub use view::{LineStyle, RenderOptions, View, ViewEdge, ViewNode, flowstate_colors, view};

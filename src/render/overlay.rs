@@ -56,7 +56,7 @@ impl Overlay {
 
 /// How a node looks on a run: one of flowchart.js's flowstates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RunState {
+pub enum Progress {
     /// Visited (`past`).
     Past,
     /// Where the run is now (`current`).
@@ -67,22 +67,22 @@ pub enum RunState {
     Rejected,
 }
 
-impl RunState {
+impl Progress {
     /// Every state, in legend order.
-    pub const ALL: [RunState; 4] = [
-        RunState::Past,
-        RunState::Current,
-        RunState::Future,
-        RunState::Rejected,
+    pub const ALL: [Progress; 4] = [
+        Progress::Past,
+        Progress::Current,
+        Progress::Future,
+        Progress::Rejected,
     ];
 
     /// flowchart.js's name for the state.
     pub fn flowstate(self) -> &'static str {
         match self {
-            RunState::Past => "past",
-            RunState::Current => "current",
-            RunState::Future => "future",
-            RunState::Rejected => "rejected",
+            Progress::Past => "past",
+            Progress::Current => "current",
+            Progress::Future => "future",
+            Progress::Rejected => "rejected",
         }
     }
 }
@@ -91,7 +91,7 @@ impl RunState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NodeMark {
     /// Its state.
-    pub state: RunState,
+    pub state: Progress,
     /// How many times the run visited it (0 when never; 1 for each of several drawn nodes sharing a visited key).
     pub visits: u32,
 }
@@ -187,7 +187,7 @@ pub fn marks(view: &View, overlay: &Overlay) -> Marks {
     };
     let mut nodes = vec![
         NodeMark {
-            state: RunState::Future,
+            state: Progress::Future,
             visits: 0,
         };
         view.nodes.len()
@@ -202,7 +202,7 @@ pub fn marks(view: &View, overlay: &Overlay) -> Marks {
         };
         for i in drawn {
             nodes[i] = NodeMark {
-                state: RunState::Past,
+                state: Progress::Past,
                 visits: count,
             };
         }
@@ -218,8 +218,8 @@ pub fn marks(view: &View, overlay: &Overlay) -> Marks {
         if open.is_empty() { all } else { open }
     };
     for (key, state) in [
-        (overlay.current.as_deref(), RunState::Current),
-        (overlay.failed.as_deref(), RunState::Rejected),
+        (overlay.current.as_deref(), Progress::Current),
+        (overlay.failed.as_deref(), Progress::Rejected),
     ] {
         let Some(key) = key else { continue };
         for i in stopped(key) {
@@ -254,7 +254,7 @@ pub fn to_flowchartjs(text: &str, overlay: &Overlay) -> String {
     let v = view(&g, RenderOptions { all: true });
     let m = marks(&v, overlay);
     // Per parse-graph node (one per definition); a node the view leaves out is `future`.
-    let mut state = vec![RunState::Future; g.node_count()];
+    let mut state = vec![Progress::Future; g.node_count()];
     for (n, mark) in v.nodes.iter().zip(&m.nodes) {
         state[n.id.index()] = mark.state;
     }
