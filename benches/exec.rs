@@ -4,6 +4,10 @@
 //!   `log` (built in, runs nothing), with events discarded and with events
 //!   serialized as JSON Lines; throughput is steps per second (target:
 //!   ≥ 200 000 steps/s with events off).
+//! - `exec/journal`: a chain of 2 000 `log` steps written to a run's journal
+//!   with an fsync per record (what `flowrun execute` does: every record but
+//!   output lines), without fsync, and with events discarded: the durable
+//!   journal's cost per step.
 //! - `exec/bin_true`: 200 steps bound to `run = ["/bin/true"]` against spawning
 //!   `/bin/true` 200 times with `std::process::Command` (target: ≤ 1.1×).
 //!
@@ -18,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use flowrun::exec::event::{Discard, EventSink, JsonLines};
+use flowrun::exec::journal::Journal;
 use flowrun::exec::prompt::{Answer, PromptError, Prompter, Reply, Scripted};
 use flowrun::exec::{Bindings, Clock, Outcome, Plan, RunConfig, Runtime, resolve, run};
 
@@ -25,6 +30,8 @@ use flowrun::exec::{Bindings, Clock, Outcome, Plan, RunConfig, Runtime, resolve,
 const CHAIN: usize = 100_000;
 /// `/bin/true` steps.
 const SPAWNS: usize = 200;
+/// Steps in the journal benchmark.
+const JOURNALED: usize = 2_000;
 
 /// `st → op1 → … → opN → e`, one link per line.
 fn chain(n: usize) -> String {
@@ -166,6 +173,39 @@ fn bench_noop_chain(c: &mut Criterion) {
     group.finish();
 }
 
+fn journaled() -> Prepared {
+    prepare(
+        &chain(JOURNALED),
+        "[[bind]]\ntext = \"step {int}\"\nlog = \"done\"\n",
+    )
+}
+
+/// Runs once into a fresh journal file (on the temp dir's file system).
+fn execute_journaled(p: &Prepared, dir: &std::path::Path, sync: bool) {
+    let file = std::fs::File::create(dir.join("journal.jsonl")).unwrap();
+    let mut j = Journal::new(file, 0, sync);
+    execute(p, &mut j);
+    assert!(j.error().is_none());
+}
+
+fn bench_journal(c: &mut Criterion) {
+    let p = journaled();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut group = c.benchmark_group("exec/journal");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((JOURNALED + 2) as u64));
+    group.bench_function(BenchmarkId::new("fsync", JOURNALED), |b| {
+        b.iter(|| execute_journaled(&p, dir.path(), true));
+    });
+    group.bench_function(BenchmarkId::new("no_fsync", JOURNALED), |b| {
+        b.iter(|| execute_journaled(&p, dir.path(), false));
+    });
+    group.bench_function(BenchmarkId::new("events_off", JOURNALED), |b| {
+        b.iter(|| execute(&p, &mut Discard));
+    });
+    group.finish();
+}
+
 fn bench_bin_true(c: &mut Criterion) {
     let p = bin_true();
     let mut group = c.benchmark_group("exec/bin_true");
@@ -204,6 +244,11 @@ fn summary(_: &mut Criterion) {
     let p = noop_chain();
     let chain_off = best(5, || execute(&p, &mut Discard));
     let chain_json = best(5, || execute(&p, &mut JsonLines::new(std::io::sink())));
+    let p = journaled();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let j_sync = best(3, || execute_journaled(&p, dir.path(), true));
+    let j_nosync = best(3, || execute_journaled(&p, dir.path(), false));
+    let j_off = best(3, || execute(&p, &mut Discard));
     let p = bin_true();
     let (mut steps, mut direct, mut capturing) = (Duration::MAX, Duration::MAX, Duration::MAX);
     for _ in 0..5 {
@@ -224,6 +269,14 @@ fn summary(_: &mut Criterion) {
         "  no-op steps, JSON events: {:>10.0} steps/s ({chain_json:?})",
         per_s(chain_json)
     );
+    #[allow(clippy::cast_precision_loss)]
+    let per_step = |d: Duration| d.as_secs_f64() * 1e6 / (JOURNALED + 2) as f64;
+    eprintln!(
+        "  journal, {JOURNALED} log steps: fsync {:.1} µs/step, no fsync {:.1} µs/step, no journal {:.1} µs/step",
+        per_step(j_sync),
+        per_step(j_nosync),
+        per_step(j_off)
+    );
     eprintln!(
         "  /bin/true: {SPAWNS} steps {steps:?}, {SPAWNS} direct spawns {direct:?}: {:.2}× (target ≤ 1.1×)",
         steps.as_secs_f64() / direct.as_secs_f64()
@@ -234,5 +287,11 @@ fn summary(_: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, bench_noop_chain, bench_bin_true, summary);
+criterion_group!(
+    benches,
+    bench_noop_chain,
+    bench_journal,
+    bench_bin_true,
+    summary
+);
 criterion_main!(benches);

@@ -6,6 +6,7 @@ mod cli_render;
 mod conformance;
 mod differential;
 mod exec_actions;
+mod exec_crash;
 mod exec_durable;
 mod exec_exit;
 mod exec_seed;

@@ -276,6 +276,8 @@ pub fn resume(
             Some(id) => e.walk(Entry::Pending(id, p)),
             None => missing(&mut e, &p.node),
         },
+        // Killed between the end's step and the run's end.
+        Position::Ended(key) => e.finish(Outcome::Completed { end: key.clone() }),
         Position::Over => e.finish(Outcome::Failed {
             node: None,
             message: "the run's last step led nowhere".to_owned(),

@@ -128,6 +128,8 @@ pub enum Position {
     At(String),
     /// Inside a step.
     InStep(Box<Pending>),
+    /// The end node's step finished; only `run_finished` is missing.
+    Ended(String),
     /// The run is over (or its last step led nowhere).
     Over,
 }
@@ -248,7 +250,7 @@ impl RunState {
     /// The node the run is at (its current step, or the next one), if any.
     pub fn current(&self) -> Option<&str> {
         match &self.position {
-            Position::At(k) => Some(k),
+            Position::At(k) | Position::Ended(k) => Some(k),
             Position::InStep(p) => Some(&p.node),
             Position::Start | Position::Over => None,
         }
@@ -408,7 +410,8 @@ impl RunState {
                     self.position = next.clone().map_or(Position::Over, Position::At);
                 } else if status == "ok" || status == "skipped" {
                     // An end: nothing follows.
-                    self.position = Position::Over;
+                    self.position =
+                        Position::Ended(self.pending().map(|p| p.node.clone()).unwrap_or_default());
                 } else if let Some(p) = self.pending_mut(*step) {
                     if status == "interrupted" {
                         p.interrupted = true;
