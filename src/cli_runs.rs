@@ -611,10 +611,12 @@ fn answer_inner(args: &AnswerArgs) -> Result<ExitCode, Refusal> {
         ));
     }
     eprintln!(
-        "recorded: `{}` = {} (by {}: {})\n  continue: flowrun resume {}{}",
+        "recorded: `{}` = {} ({}{})\n  continue: flowrun resume {}{}",
         p.node,
         answer.branch(),
-        by.as_deref().unwrap_or("?"),
+        by.as_deref()
+            .map(|b| format!("by {b}: "))
+            .unwrap_or_default(),
         args.reason,
         o.dir.id,
         state_dir_flag(store.root())

@@ -105,7 +105,12 @@ impl EventSink for Console {
                 if let Some(sp) = self.spinner.take() {
                     sp.finish_and_clear();
                 }
-                let text = self.current.take().map(|(_, t)| t).unwrap_or_default();
+                // A resumed step has no step_started in this process: no text to show.
+                let text = self
+                    .current
+                    .take()
+                    .map(|(_, t)| format!("{t} "))
+                    .unwrap_or_default();
                 let mark = match status.as_str() {
                     "ok" => "✓",
                     "skipped" => "↷",
@@ -117,7 +122,7 @@ impl EventSink for Console {
                     .map(|m| format!(" — {m}"))
                     .unwrap_or_default();
                 self.line(&format!(
-                    "  {mark} {node:<10} {text} ({}){note}",
+                    "  {mark} {node:<10} {text}({}){note}",
                     human(*duration_ms)
                 ));
             }
