@@ -19,7 +19,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 pub use build::build;
-pub(crate) use build::{first_definitions, hint, with_article};
+pub(crate) use build::{Builder, first_definitions, hint, with_article};
 pub use error::BuildError;
 pub(crate) use error::shown;
 pub use flow::{Flow, FlowEdge};
