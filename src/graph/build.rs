@@ -3,7 +3,7 @@
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::graph::{
-    BuildError, Edge, Event, FxHashMap, Node, NodeId, NodeKind, ParseGraph, Unresolved,
+    BuildError, Edge, Event, FxHashMap, Key, Node, NodeId, NodeKind, ParseGraph, Unresolved,
 };
 use crate::source::Span;
 use crate::syntax::ast::{Connection, Definition, LineStyle, Statement};
@@ -42,10 +42,10 @@ pub(crate) struct Builder {
     heads: Vec<u32>,
     /// Per node: how many slots it has.
     slot_counts: Vec<u32>,
-    live: Vec<(String, NodeId)>,
-    live_index: FxHashMap<String, NodeId>,
+    live: Vec<(Key, NodeId)>,
+    live_index: FxHashMap<Key, NodeId>,
     /// Per node: where its key is in `live` (kept for the live node of each key).
-    live_pos: Vec<usize>,
+    live_pos: Vec<u32>,
     /// Errors whose help may yet become "defined further down", once every
     /// definition is known: (index in `errors`, name).
     pending_hints: Vec<(usize, String)>,
@@ -117,13 +117,15 @@ impl Builder {
         if let Some(live) = self.live_index.get_mut(d.key.as_str()) {
             let old = std::mem::replace(live, id);
             let pos = self.live_pos[old.index()];
-            self.live[pos].1 = id;
+            self.live[pos as usize].1 = id;
             self.live_pos.push(pos);
             self.events.push(Event::Redefined { old, new: id });
         } else {
-            self.live_index.insert(d.key.clone(), id);
-            self.live_pos.push(self.live.len());
-            self.live.push((d.key.clone(), id));
+            let key = Key::from(d.key.as_str());
+            self.live_index.insert(key.clone(), id);
+            self.live_pos
+                .push(u32::try_from(self.live.len()).unwrap_or(u32::MAX));
+            self.live.push((key, id));
         }
         self.graph.add_node(Node {
             kind: NodeKind::from_name(&d.kind),
