@@ -33,13 +33,14 @@ pub mod syntax;
 
 use crate::check::Problem;
 use crate::graph::ParseGraph;
-use crate::syntax::Ast;
 
 /// A flow taken through every stage up to `check`.
+///
+/// The statements are not kept: each is executed as soon as it is parsed, so a
+/// large flow is never held both as statements and as a graph
+/// ([`syntax::parse`] gives them, where they are wanted).
 #[derive(Debug)]
 pub struct Analysis {
-    /// The statements.
-    pub ast: Ast,
     /// The parse graph.
     pub graph: ParseGraph,
     /// Every problem, sorted by position.
@@ -55,14 +56,19 @@ impl Analysis {
     }
 }
 
-/// Parses, builds and checks a flow text.
+/// Parses, builds and checks a flow text: `check::check(text, &ast, &graph::build(&ast))`
+/// for `ast = syntax::parse(text)`, one statement at a time.
 pub fn analyze(text: &str) -> Analysis {
-    let ast = syntax::parse(text);
-    let graph = graph::build(&ast);
-    let problems = check::check(text, &ast, &graph);
-    Analysis {
-        ast,
-        graph,
-        problems,
-    }
+    // Room for as many nodes and links as the text could have lines: memory that
+    // is never written is never paged in, and nothing is copied as the graph grows.
+    let lines = syntax::max_statements(text);
+    let mut builder = graph::Builder::with_capacity(lines, lines);
+    let mut notes = check::Notes::default();
+    syntax::each_statement(text, |stmt| {
+        notes.see(text, &stmt);
+        builder.statement(stmt);
+    });
+    let graph = builder.finish();
+    let problems = check::check_notes(text, notes, &graph);
+    Analysis { graph, problems }
 }

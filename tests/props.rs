@@ -185,6 +185,16 @@ fn exercise_flow(text: &str) {
         assert_span_in(text, p.span(), &p.code());
     }
     let _ = analysis.has_errors();
+    // `analyze` executes each statement as it is parsed: the same as the stages one by one.
+    let ast = flowrun::syntax::parse(text);
+    let graph = flowrun::graph::build(&ast);
+    assert_eq!(analysis.problems, flowrun::check::check(text, &ast, &graph));
+    for render in [Render::Yes, Render::No] {
+        assert_eq!(
+            flowrun::graph::json::to_json(&analysis.graph, None, render),
+            flowrun::graph::json::to_json(&graph, None, render)
+        );
+    }
     for render in [Render::Yes, Render::No] {
         let json = graph_json(text, render);
         assert!(json.get("ok").is_some_and(serde_json::Value::is_boolean));

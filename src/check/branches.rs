@@ -4,12 +4,11 @@ use std::fmt::Write as _;
 
 use crate::check::Problem;
 use crate::graph::{Event, Flow, NodeKind, ParseGraph};
-use crate::syntax::Ast;
 
-pub(crate) fn check(ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
+pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
     let mut out = Vec::new();
     if !g.unresolved().is_empty() {
-        let first_defs = crate::graph::first_definitions(ast);
+        let first_defs = crate::graph::first_definitions(g);
         for u in g.unresolved() {
             out.push(Problem::UndefinedTarget {
                 name: u.name.clone(),

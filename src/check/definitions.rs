@@ -1,11 +1,11 @@
 //! Definitions: unknown types, redefinitions, dropped and glued text.
 
 use crate::check::Problem;
+use crate::check::notes::Notes;
 use crate::graph::{Event, NodeKind, ParseGraph};
-use crate::source::Span;
-use crate::syntax::{Ast, Statement, js};
+use crate::syntax::js;
 
-pub(crate) fn check(text: &str, ast: &Ast, g: &ParseGraph) -> Vec<Problem> {
+pub(crate) fn check(g: &ParseGraph, notes: Notes) -> Vec<Problem> {
     let mut out = Vec::new();
     for (_, node) in g.nodes() {
         if node.kind.is_none() {
@@ -31,57 +31,8 @@ pub(crate) fn check(text: &str, ast: &Ast, g: &ParseGraph) -> Vec<Problem> {
             Event::Overwritten { .. } => {}
         }
     }
-    for stmt in &ast.statements {
-        match stmt {
-            Statement::Definition(d) => {
-                if let Some(span) = d.discarded {
-                    out.push(Problem::DiscardedText { span });
-                }
-                for line in glued_lines(text, d.span).filter(|l| looks_like_comment(text, *l)) {
-                    out.push(Problem::GluedComment {
-                        span: line,
-                        what: format!("the text of `{}`", d.key),
-                        help: "flowchart.js has no comments: this line shows in the node's text; delete it".to_owned(),
-                    });
-                }
-            }
-            Statement::Connection(c) => {
-                let last = c
-                    .tokens
-                    .last()
-                    .map(|t| t.key.trim_end().to_owned())
-                    .unwrap_or_default();
-                for line in glued_lines(text, c.span).filter(|l| looks_like_comment(text, *l)) {
-                    out.push(Problem::GluedComment {
-                        span: line,
-                        what: "the last name of the connection above".to_owned(),
-                        help: format!(
-                            "flowchart.js has no comments: the name becomes `{last}` plus this line, which is undefined, so the edge is lost; delete the line"
-                        ),
-                    });
-                }
-            }
-            Statement::Ignored(i) => out.push(Problem::IgnoredText { span: i.span }),
-            Statement::LineStyle(_) => {}
-        }
-    }
+    out.extend(notes.problems);
     out
-}
-
-/// The continuation lines of a statement (all its lines but the first).
-fn glued_lines(text: &str, span: Span) -> impl Iterator<Item = Span> + '_ {
-    let body = text.get(span.range()).unwrap_or_default();
-    let mut at = span.start;
-    body.split('\n').enumerate().filter_map(move |(i, line)| {
-        let s = Span::new(at, at + line.len());
-        at += line.len() + 1;
-        (i > 0).then_some(s)
-    })
-}
-
-fn looks_like_comment(text: &str, line: Span) -> bool {
-    let l = js::trim(text.get(line.range()).unwrap_or_default());
-    l.starts_with('#') || l.starts_with("//") || l.starts_with("<!--")
 }
 
 /// What to write instead of an unknown type.

@@ -6,10 +6,12 @@
 
 mod branches;
 mod definitions;
+mod notes;
 mod problem;
 mod reach;
 mod start;
 
+pub(crate) use notes::Notes;
 pub use problem::{Problem, Severity};
 
 use crate::graph::{Flow, ParseGraph};
@@ -17,16 +19,26 @@ use crate::syntax::Ast;
 
 /// All problems of a flow, sorted by position (errors first at the same place).
 pub fn check(text: &str, ast: &Ast, graph: &ParseGraph) -> Vec<Problem> {
+    let mut notes = Notes::default();
+    for stmt in &ast.statements {
+        notes.see(text, stmt);
+    }
+    check_notes(text, notes, graph)
+}
+
+/// [`check`] with the statements already [`Notes::see`]n, one by one.
+pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<Problem> {
     let flow = Flow::new(graph);
+    let whole = notes.span();
     let mut problems: Vec<Problem> = graph.errors().iter().cloned().map(Problem::Build).collect();
     let parse_throws = !problems.is_empty();
-    problems.extend(definitions::check(text, ast, graph));
+    problems.extend(definitions::check(graph, notes));
     // Where flowchart.js's parse throws there is no start and no walk to speak of:
     // warnings about them would only echo the error.
     if !parse_throws {
-        problems.extend(start::check(text, ast, graph, &flow));
+        problems.extend(start::check(text, whole, graph, &flow));
     }
-    let branch_problems = branches::check(ast, graph, &flow);
+    let branch_problems = branches::check(graph, &flow);
     // One typo mid-chain is both an undefined target and an undefined source: report it once.
     let source_spans: Vec<_> = graph
         .errors()

@@ -3,19 +3,18 @@
 use crate::check::Problem;
 use crate::graph::{Flow, NodeKind, ParseGraph};
 use crate::source::Span;
-use crate::syntax::{Ast, Statement};
 
-pub(crate) fn check(text: &str, ast: &Ast, g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
+/// `statements` is the span from the first statement to the last, if any.
+pub(crate) fn check(
+    text: &str,
+    statements: Option<Span>,
+    g: &ParseGraph,
+    flow: &Flow<'_>,
+) -> Vec<Problem> {
     let mut out = Vec::new();
     let Some(start) = g.start() else {
         if g.errors().is_empty() {
-            let span = ast
-                .statements
-                .first()
-                .map_or(Span::new(0, text.len()), |s| {
-                    s.span()
-                        .join(ast.statements.last().map_or(s.span(), Statement::span))
-                });
+            let span = statements.unwrap_or(Span::new(0, text.len()));
             out.push(Problem::NoStart { span });
         }
         return out;

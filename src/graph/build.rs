@@ -3,96 +3,140 @@
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::graph::{
-    BuildError, Edge, Event, FxHashMap, Node, NodeId, NodeKind, ParseGraph, Unresolved,
+    BuildError, Edge, Event, FxHashMap, Key, Node, NodeId, NodeKind, ParseGraph, Unresolved,
 };
 use crate::source::Span;
 use crate::syntax::ast::{Connection, Definition, LineStyle, Statement};
 use crate::syntax::{Ast, js};
 
+/// No slot: the end of a node's slot list.
+const NO_SLOT: u32 = u32::MAX;
+
 /// One (node, branch) property while building: the last assignment wins.
+///
+/// All slots live in one `Vec`; each node's slots form a list through `next`
+/// (newest first), so a node costs no `Vec` of its own.
 struct Slot {
+    /// The node's previous slot, or [`NO_SLOT`].
+    next: u32,
+    branch: String,
     order: u32,
     target: Option<NodeIndex>,
+    /// The target name, kept only while it is unresolved (`target` is `None`).
     name: String,
     direction: Option<String>,
     span: Span,
     target_span: Span,
 }
 
-struct Builder<'a> {
-    ast: &'a Ast,
-    nodes: Vec<Node>,
-    slots: Vec<Vec<(String, Slot)>>,
-    live: Vec<(String, NodeId)>,
-    live_index: FxHashMap<String, NodeId>,
+/// Executes statements one at a time, in source order, into a [`ParseGraph`].
+///
+/// [`build`] feeds it a whole [`Ast`]; `crate::analyze` feeds it each statement
+/// as it is parsed, so that a large flow never exists twice (as statements and
+/// as a graph).
+pub(crate) struct Builder {
+    /// The nodes are added as they are defined; the edges only in `finish`.
+    graph: DiGraph<Node, Edge>,
+    slots: Vec<Slot>,
+    /// Per node: its newest slot, or [`NO_SLOT`].
+    heads: Vec<u32>,
+    /// Per node: how many slots it has.
+    slot_counts: Vec<u32>,
+    live: Vec<(Key, NodeId)>,
+    live_index: FxHashMap<Key, NodeId>,
     /// Per node: where its key is in `live` (kept for the live node of each key).
-    live_pos: Vec<usize>,
-    /// Every key defined anywhere, with its first definition: for "defined below"
-    /// hints. Built on the first error only.
-    all_keys: Option<FxHashMap<&'a str, Span>>,
+    live_pos: Vec<u32>,
+    /// Errors whose help may yet become "defined further down", once every
+    /// definition is known: (index in `errors`, name).
+    pending_hints: Vec<(usize, String)>,
     start: Option<(NodeId, Span)>,
     events: Vec<Event>,
     errors: Vec<BuildError>,
 }
 
-/// Every key defined in a flow, with its first definition.
-pub(crate) fn first_definitions(ast: &Ast) -> FxHashMap<&str, Span> {
+/// Every key defined in a flow, with its first definition (every definition is a node).
+pub(crate) fn first_definitions(g: &ParseGraph) -> FxHashMap<&str, Span> {
     let mut keys = FxHashMap::default();
-    for stmt in &ast.statements {
-        if let Statement::Definition(d) = stmt {
-            keys.entry(d.key.as_str()).or_insert(d.key_span);
-        }
+    for (_, node) in g.nodes() {
+        keys.entry(node.key.as_str()).or_insert(node.key_span);
     }
     keys
 }
 
 /// Executes the statements of a flow, in order, into a [`ParseGraph`].
 pub fn build(ast: &Ast) -> ParseGraph {
-    let definitions = ast
-        .statements
-        .iter()
-        .filter(|s| matches!(s, Statement::Definition(_)))
-        .count();
-    let mut b = Builder {
-        ast,
-        nodes: Vec::with_capacity(definitions),
-        slots: Vec::with_capacity(definitions),
-        live: Vec::with_capacity(definitions),
-        live_index: FxHashMap::with_capacity_and_hasher(definitions, rustc_hash::FxBuildHasher),
-        live_pos: Vec::with_capacity(definitions),
-        all_keys: None,
-        start: None,
-        events: Vec::new(),
-        errors: Vec::new(),
-    };
+    let (mut definitions, mut links) = (0, 0);
     for stmt in &ast.statements {
         match stmt {
-            Statement::Definition(d) => b.define(d),
-            Statement::Connection(c) => b.connect(c),
-            Statement::LineStyle(l) => b.style(l),
-            Statement::Ignored(_) => {}
+            Statement::Definition(_) => definitions += 1,
+            Statement::Connection(c) => links += c.tokens.len().saturating_sub(1),
+            _ => {}
         }
+    }
+    let mut b = Builder::with_capacity(definitions, links);
+    for stmt in &ast.statements {
+        b.statement(stmt.clone());
     }
     b.finish()
 }
 
-impl Builder<'_> {
+impl Builder {
+    /// A builder with room for `definitions` nodes and `links` branches.
+    pub(crate) fn with_capacity(definitions: usize, links: usize) -> Self {
+        Builder {
+            graph: DiGraph::with_capacity(definitions, links),
+            slots: Vec::with_capacity(links),
+            heads: Vec::with_capacity(definitions),
+            slot_counts: Vec::with_capacity(definitions),
+            live: Vec::with_capacity(definitions),
+            live_index: FxHashMap::with_capacity_and_hasher(definitions, rustc_hash::FxBuildHasher),
+            live_pos: Vec::with_capacity(definitions),
+            pending_hints: Vec::new(),
+            start: None,
+            events: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Executes the next statement.
+    pub(crate) fn statement(&mut self, stmt: Statement) {
+        match stmt {
+            Statement::Definition(d) => self.define(d),
+            Statement::Connection(mut c) => self.connect(&mut c),
+            Statement::LineStyle(l) => self.style(&l),
+            Statement::Ignored(_) => {}
+        }
+    }
+
     fn lookup(&self, key: &str) -> Option<NodeId> {
         self.live_index.get(key).copied()
     }
 
-    fn define(&mut self, d: &Definition) {
-        let id = NodeId(NodeIndex::new(self.nodes.len()));
-        self.nodes.push(Node {
-            key: d.key.clone(),
+    fn define(&mut self, d: Definition) {
+        let id = NodeId(NodeIndex::new(self.graph.node_count()));
+        if let Some(live) = self.live_index.get_mut(d.key.as_str()) {
+            let old = std::mem::replace(live, id);
+            let pos = self.live_pos[old.index()];
+            self.live[pos as usize].1 = id;
+            self.live_pos.push(pos);
+            self.events.push(Event::Redefined { old, new: id });
+        } else {
+            let key = Key::from(d.key.as_str());
+            self.live_index.insert(key.clone(), id);
+            self.live_pos
+                .push(u32::try_from(self.live.len()).unwrap_or(u32::MAX));
+            self.live.push((key, id));
+        }
+        self.graph.add_node(Node {
             kind: NodeKind::from_name(&d.kind),
-            type_name: d.kind.clone(),
-            text: d.text.clone(),
-            flowstate: d.flowstate.clone(),
-            link: d.link.clone(),
-            target: d.target.clone(),
-            callback: d.callback.clone(),
-            params: d.params.clone(),
+            key: d.key,
+            type_name: d.kind,
+            text: d.text,
+            flowstate: d.flowstate,
+            link: d.link,
+            target: d.target,
+            callback: d.callback,
+            params: d.params,
             line_styles: Vec::new(),
             annotations: Vec::new(),
             span: d.span,
@@ -100,35 +144,25 @@ impl Builder<'_> {
             kind_span: d.kind_span,
             text_span: d.text_span,
         });
-        self.slots.push(Vec::new());
-        if let Some(live) = self.live_index.get_mut(d.key.as_str()) {
-            let old = std::mem::replace(live, id);
-            let pos = self.live_pos[old.index()];
-            self.live[pos].1 = id;
-            self.live_pos.push(pos);
-            self.events.push(Event::Redefined { old, new: id });
-        } else {
-            self.live_index.insert(d.key.clone(), id);
-            self.live_pos.push(self.live.len());
-            self.live.push((d.key.clone(), id));
-        }
+        self.heads.push(NO_SLOT);
+        self.slot_counts.push(0);
     }
 
-    fn connect(&mut self, c: &Connection) {
+    fn connect(&mut self, c: &mut Connection) {
         // Definitions never happen inside a connection, so each token is looked up once.
         let mut next_real = c.tokens.first().and_then(|t| self.lookup(&t.key));
-        for (i, tok) in c.tokens.iter().enumerate() {
+        for i in 0..c.tokens.len() {
+            // Each token's direction is stored once, with its own branch: move it.
+            let direction = c.tokens[i].direction.take();
+            let tok = &c.tokens[i];
             let real = next_real;
             next_real = c.tokens.get(i + 1).and_then(|t| self.lookup(&t.key));
             if i == 0 {
                 if let Some(ann) = &c.annotation {
                     match real {
                         None => {
-                            let help = self.hint(&tok.key, tok.key_span);
-                            self.errors.push(BuildError::AnnotationOnUndefined {
-                                name: tok.key.clone(),
-                                span: tok.key_span,
-                                help,
+                            self.error_at_name(&tok.key, tok.key_span, |name, span, help| {
+                                BuildError::AnnotationOnUndefined { name, span, help }
                             });
                             return;
                         }
@@ -145,17 +179,14 @@ impl Builder<'_> {
                 break;
             };
             let Some(id) = real else {
-                let help = self.hint(&tok.key, tok.key_span);
-                self.errors.push(BuildError::UndefinedSource {
-                    name: tok.key.clone(),
-                    span: tok.key_span,
-                    help,
+                self.error_at_name(&tok.key, tok.key_span, |name, span, help| {
+                    BuildError::UndefinedSource { name, span, help }
                 });
                 continue;
             };
             let target = next_real.map(|t| t.0);
             let span = tok.span.join(next.span);
-            self.assign(id, &tok.branch, target, next, tok.direction.clone(), span);
+            self.assign(id, &tok.branch, target, next, direction, span);
         }
     }
 
@@ -168,39 +199,56 @@ impl Builder<'_> {
         direction: Option<String>,
         span: Span,
     ) {
-        let slots = &mut self.slots[id.index()];
-        let order = u32::try_from(slots.len()).unwrap_or(u32::MAX);
-        let new = Slot {
+        let name = if target.is_none() {
+            next.key.clone()
+        } else {
+            String::new()
+        };
+        let mut at = self.heads[id.index()];
+        while at != NO_SLOT {
+            let slot = &mut self.slots[at as usize];
+            if slot.branch == branch {
+                let same = slot.target == target
+                    && (slot.target.is_some() || slot.name == name)
+                    && slot.direction == direction;
+                if !same {
+                    self.events.push(Event::Overwritten {
+                        node: id,
+                        branch: branch.to_owned(),
+                        old: slot.span,
+                        new: span,
+                    });
+                }
+                slot.target = target;
+                slot.name = name;
+                slot.direction = direction;
+                slot.span = span;
+                slot.target_span = next.key_span;
+                return;
+            }
+            at = slot.next;
+        }
+        let count = &mut self.slot_counts[id.index()];
+        let order = *count;
+        *count += 1;
+        let Ok(index) = u32::try_from(self.slots.len()) else {
+            return;
+        };
+        self.slots.push(Slot {
+            next: self.heads[id.index()],
+            branch: branch.to_owned(),
             order,
             target,
-            name: next.key.clone(),
+            name,
             direction,
             span,
             target_span: next.key_span,
-        };
-        if let Some((_, slot)) = slots.iter_mut().find(|(b, _)| b == branch) {
-            let same = slot.target == new.target
-                && (slot.target.is_some() || slot.name == new.name)
-                && slot.direction == new.direction;
-            if !same {
-                self.events.push(Event::Overwritten {
-                    node: id,
-                    branch: branch.to_owned(),
-                    old: slot.span,
-                    new: span,
-                });
-            }
-            *slot = Slot {
-                order: slot.order,
-                ..new
-            };
-        } else {
-            slots.push((branch.to_owned(), new));
-        }
+        });
+        self.heads[id.index()] = index;
     }
 
     fn annotate(&mut self, id: NodeId, branch: &str, ann: &crate::syntax::Annotation) {
-        let node = &mut self.nodes[id.index()];
+        let node = &mut self.graph[id.0];
         let slot = match node.kind {
             Some(NodeKind::Condition) => Some(if branch == "yes" || branch == "true" {
                 "yes"
@@ -237,27 +285,21 @@ impl Builder<'_> {
         for pair in l.refs.windows(2) {
             let [from, to] = pair else { continue };
             let Some(cur) = self.lookup(&from.key) else {
-                let help = self.hint(&from.key, from.key_span);
-                self.errors.push(BuildError::UndefinedStyleNode {
-                    name: from.key.clone(),
-                    span: from.key_span,
-                    help,
+                self.error_at_name(&from.key, from.key_span, |name, span, help| {
+                    BuildError::UndefinedStyleNode { name, span, help }
                 });
                 continue;
             };
             let Some(next) = self.lookup(&to.key) else {
-                let help = self.hint(&to.key, to.key_span);
-                self.errors.push(BuildError::UndefinedStyleNode {
-                    name: to.key.clone(),
-                    span: to.key_span,
-                    help,
+                self.error_at_name(&to.key, to.key_span, |name, span, help| {
+                    BuildError::UndefinedStyleNode { name, span, help }
                 });
                 continue;
             };
             match serde_json::from_str::<serde_json::Value>(&to.style) {
                 Ok(value) => {
-                    let key = self.nodes[next.index()].key.clone();
-                    let styles = &mut self.nodes[cur.index()].line_styles;
+                    let key = self.graph[next.0].key.clone();
+                    let styles = &mut self.graph[cur.0].line_styles;
                     js::set_property(styles, &key, value);
                     js::js_property_order(styles);
                 }
@@ -269,35 +311,51 @@ impl Builder<'_> {
         }
     }
 
-    /// Help for a name that is not defined at this point.
-    fn hint(&mut self, name: &str, at: Span) -> Option<String> {
-        let ast = self.ast;
-        let first = self
-            .all_keys
-            .get_or_insert_with(|| first_definitions(ast))
-            .get(name)
-            .copied();
-        hint(name, at, first, self.live.iter().map(|(k, _)| k.as_str()))
+    /// Records an error about `name`, undefined at this point, with its help.
+    ///
+    /// Whether the name is defined further down is only known at the end, so
+    /// such a help is settled in `finish` (see [`hint`]).
+    fn error_at_name(
+        &mut self,
+        name: &str,
+        at: Span,
+        error: impl FnOnce(String, Span, Option<String>) -> BuildError,
+    ) {
+        let help = if let Some(help) = early_hint(name) {
+            Some(help)
+        } else {
+            self.pending_hints
+                .push((self.errors.len(), name.to_owned()));
+            late_hint(name, self.live.iter().map(|(k, _)| k.as_str()))
+        };
+        self.errors.push(error(name.to_owned(), at, help));
     }
 
-    fn finish(self) -> ParseGraph {
-        let mut graph =
-            DiGraph::with_capacity(self.nodes.len(), self.nodes.len() + self.nodes.len() / 4);
-        for node in self.nodes {
-            graph.add_node(node);
-        }
+    /// The parse graph of the statements executed so far.
+    pub(crate) fn finish(mut self) -> ParseGraph {
+        let mut graph = self.graph;
         let mut unresolved = Vec::new();
-        // Node by node, so `unresolved` is sorted by source.
-        for (i, slots) in self.slots.into_iter().enumerate() {
+        let mut mine = Vec::new();
+        // Node by node, each in the order its branches were first assigned, so
+        // `unresolved` is sorted by source.
+        for (i, &head) in self.heads.iter().enumerate() {
             let from = NodeIndex::new(i);
-            for (branch, slot) in slots {
+            mine.clear();
+            let mut at = head;
+            while at != NO_SLOT {
+                mine.push(at as usize);
+                at = self.slots[at as usize].next;
+            }
+            for &at in mine.iter().rev() {
+                let slot = &mut self.slots[at];
+                let branch = std::mem::take(&mut slot.branch);
                 if let Some(to) = slot.target {
                     graph.add_edge(
                         from,
                         to,
                         Edge {
                             branch,
-                            direction: slot.direction,
+                            direction: slot.direction.take(),
                             span: slot.span,
                             target_span: slot.target_span,
                             order: slot.order,
@@ -307,8 +365,8 @@ impl Builder<'_> {
                     unresolved.push(Unresolved {
                         from: NodeId(from),
                         branch,
-                        name: slot.name,
-                        direction: slot.direction,
+                        name: std::mem::take(&mut slot.name),
+                        direction: slot.direction.take(),
                         span: slot.span,
                         target_span: slot.target_span,
                         order: slot.order,
@@ -322,7 +380,7 @@ impl Builder<'_> {
         }
         let mut live = self.live;
         js::js_property_order(&mut live);
-        ParseGraph {
+        let mut g = ParseGraph {
             graph,
             unresolved,
             start: self.start,
@@ -331,7 +389,25 @@ impl Builder<'_> {
             is_live,
             events: self.events,
             errors: self.errors,
+        };
+        if !self.pending_hints.is_empty() {
+            let first = first_definitions(&g);
+            let below: Vec<(usize, String)> = self
+                .pending_hints
+                .into_iter()
+                .filter_map(|(i, name)| {
+                    let at = g.errors.get(i)?.span();
+                    let def = first.get(name.as_str())?;
+                    (def.start > at.start).then(|| (i, defined_below(&name)))
+                })
+                .collect();
+            for (i, help) in below {
+                if let Some(slot) = g.errors.get_mut(i).and_then(help_of) {
+                    *slot = Some(help);
+                }
+            }
         }
+        g
     }
 }
 
@@ -345,6 +421,19 @@ pub(crate) fn hint<'a>(
     first_def: Option<Span>,
     live: impl Iterator<Item = &'a str>,
 ) -> Option<String> {
+    if let Some(help) = early_hint(name) {
+        return Some(help);
+    }
+    if let Some(def) = first_def {
+        if def.start > at.start {
+            return Some(defined_below(name));
+        }
+    }
+    late_hint(name, live)
+}
+
+/// The part of [`hint`] that comes before "defined further down".
+fn early_hint(name: &str) -> Option<String> {
     let trimmed = js::trim(name);
     if trimmed != name && !trimmed.is_empty() {
         return Some(format!(
@@ -354,13 +443,19 @@ pub(crate) fn hint<'a>(
     if name.is_empty() {
         return Some("a `->` needs a node name on both sides".to_owned());
     }
-    if let Some(def) = first_def {
-        if def.start > at.start {
-            return Some(format!(
-                "`{name}` is defined further down; flowchart.js only sees definitions above a connection, so move the definition up"
-            ));
-        }
-    }
+    None
+}
+
+/// [`hint`] for a name defined further down.
+fn defined_below(name: &str) -> String {
+    format!(
+        "`{name}` is defined further down; flowchart.js only sees definitions above a connection, so move the definition up"
+    )
+}
+
+/// The part of [`hint`] that comes after "defined further down".
+#[allow(clippy::unnecessary_wraps)] // every caller stores an optional help
+fn late_hint<'a>(name: &str, live: impl Iterator<Item = &'a str>) -> Option<String> {
     let best = live
         .filter(|k| !k.is_empty())
         .map(|k| (strsim::damerau_levenshtein(name, k), k))
@@ -380,6 +475,16 @@ pub(crate) fn hint<'a>(
     Some(format!(
         "define it above this line, e.g. `{name}=>operation: ...`"
     ))
+}
+
+/// The help of an error about an undefined name.
+fn help_of(e: &mut BuildError) -> Option<&mut Option<String>> {
+    match e {
+        BuildError::UndefinedSource { help, .. }
+        | BuildError::AnnotationOnUndefined { help, .. }
+        | BuildError::UndefinedStyleNode { help, .. } => Some(help),
+        BuildError::BadStyleJson { .. } => None,
+    }
 }
 
 /// `an operation`, `a condition`.

@@ -19,7 +19,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 pub use build::build;
-pub(crate) use build::{first_definitions, hint, with_article};
+pub(crate) use build::{Builder, first_definitions, hint, with_article};
 pub use error::BuildError;
 pub(crate) use error::shown;
 pub use flow::{Flow, FlowEdge};
@@ -29,6 +29,11 @@ pub use node::{Edge, Node, NodeKind, Unresolved};
 pub(crate) use rustc_hash::FxHashMap;
 
 use crate::source::Span;
+
+/// A key in the symbol table: stored inline up to 24 bytes (nearly every key), so
+/// a large flow's tables hold no separate allocation per key, and a lookup
+/// compares the key without following a pointer. Derefs to `str`.
+pub type Key = compact_str::CompactString;
 
 /// A node of the parse graph (a flowchart.js symbol record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -109,8 +114,8 @@ pub struct ParseGraph {
     /// `chart.start`: the first token of the first connection.
     start: Option<(NodeId, Span)>,
     /// The symbol table at the end: key → live node, in JS property order.
-    live: Vec<(String, NodeId)>,
-    live_index: FxHashMap<String, NodeId>,
+    live: Vec<(Key, NodeId)>,
+    live_index: FxHashMap<Key, NodeId>,
     /// Per node: whether it is in the symbol table at the end.
     is_live: Vec<bool>,
     /// Things that happened while executing the statements.
@@ -183,7 +188,7 @@ impl ParseGraph {
     }
 
     /// Live keys in JS property order.
-    pub fn live(&self) -> &[(String, NodeId)] {
+    pub fn live(&self) -> &[(Key, NodeId)] {
         &self.live
     }
 

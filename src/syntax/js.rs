@@ -76,19 +76,20 @@ pub(crate) fn is_array_index(s: &str) -> bool {
 }
 
 /// Sorts `(name, _)` pairs into JS property order, given they are in insertion order.
-pub(crate) fn js_property_order<T>(props: &mut [(String, T)]) {
+pub(crate) fn js_property_order<K: AsRef<str>, T>(props: &mut [(K, T)]) {
     // Nearly always there is no array index, and insertion order is the order.
-    if !props.iter().any(|(k, _)| is_array_index(k)) {
+    if !props.iter().any(|(k, _)| is_array_index(k.as_ref())) {
         return;
     }
-    props.sort_by(
-        |(a, _), (b, _)| match (is_array_index(a), is_array_index(b)) {
+    props.sort_by(|(a, _), (b, _)| {
+        let (a, b) = (a.as_ref(), b.as_ref());
+        match (is_array_index(a), is_array_index(b)) {
             (true, true) => a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
             (true, false) => std::cmp::Ordering::Less,
             (false, true) => std::cmp::Ordering::Greater,
             (false, false) => std::cmp::Ordering::Equal,
-        },
-    );
+        }
+    });
 }
 
 /// Inserts into an insertion-ordered property list; a repeated name keeps its place.

@@ -16,9 +16,21 @@ use crate::syntax::statement::StmtText;
 
 /// Parses a flow text. Never fails: every text is a flow to flowchart.js.
 pub fn parse(text: &str) -> Ast {
+    let mut statements = Vec::with_capacity(max_statements(text));
+    each_statement(text, |s| statements.push(s));
+    Ast { statements }
+}
+
+/// At most how many statements a text has: they are separated by line feeds.
+pub fn max_statements(text: &str) -> usize {
+    memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1
+}
+
+/// Parses a flow text, handing each statement to `f` in source order as soon
+/// as it is parsed: [`parse`] without keeping the statements.
+pub fn each_statement(text: &str, mut f: impl FnMut(Statement)) {
     let trimmed = js::trim_range(text);
     let verbatim_from = last_line_start(text, trimmed.clone());
-    let mut statements = Vec::new();
     let mut pos = trimmed.start;
     while pos < trimmed.end {
         let input = &text[pos..trimmed.end];
@@ -42,14 +54,14 @@ pub fn parse(text: &str) -> Ast {
             if end <= start {
                 break;
             }
-            statements.push(lower(rule, &input[start..end], pos + start, verbatim_from));
+            f(lower(rule, &input[start..end], pos + start, verbatim_from));
             consumed = end;
         }
         if consumed == 0 {
             // The grammar is total and statements are never empty; fall back to
             // one ignored line rather than loop or panic.
             let len = floor_boundary(input, line_len(input).max(1));
-            statements.push(lower(Rule::ignored, &input[..len], pos, verbatim_from));
+            f(lower(Rule::ignored, &input[..len], pos, verbatim_from));
             consumed = len;
         }
         pos += consumed;
@@ -58,7 +70,6 @@ pub fn parse(text: &str) -> Ast {
             pos += 1;
         }
     }
-    Ast { statements }
 }
 
 /// One statement's values, from its text at source offset `at`.
@@ -232,7 +243,7 @@ fn connection(mut stmt: StmtText<'_>) -> Connection {
         }
     });
     let t: &str = &stmt.text;
-    let mut tokens = Vec::new();
+    let mut tokens = Vec::with_capacity(t.matches("->").count() + 1);
     let mut start = 0;
     for piece in t.split("->") {
         let range = start..start + piece.len();

@@ -13,4 +13,4 @@ mod statement;
 pub use ast::{
     Annotation, Ast, Connection, Definition, Ignored, LineStyle, Statement, StyleRef, Token,
 };
-pub use lower::parse;
+pub use lower::{each_statement, max_statements, parse};

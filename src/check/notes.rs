@@ -1,0 +1,88 @@
+//! What `check` needs to know about the statements themselves, gathered one
+//! statement at a time (so a flow's statements need not be kept).
+
+use crate::check::Problem;
+use crate::source::Span;
+use crate::syntax::{Statement, js};
+
+/// The statements' own problems and extent.
+#[derive(Debug, Default)]
+pub(crate) struct Notes {
+    /// The first and the last statement.
+    ends: Option<(Span, Span)>,
+    /// Discarded text, glued comments and ignored lines, in statement order.
+    pub(crate) problems: Vec<Problem>,
+}
+
+impl Notes {
+    /// Notes one statement (they come in source order).
+    pub(crate) fn see(&mut self, text: &str, stmt: &Statement) {
+        let span = stmt.span();
+        match &mut self.ends {
+            Some((_, last)) => *last = span,
+            None => self.ends = Some((span, span)),
+        }
+        let out = &mut self.problems;
+        match stmt {
+            Statement::Definition(d) => {
+                if let Some(span) = d.discarded {
+                    out.push(Problem::DiscardedText { span });
+                }
+                for line in glued_lines(text, d.span).filter(|l| looks_like_comment(text, *l)) {
+                    out.push(Problem::GluedComment {
+                        span: line,
+                        what: format!("the text of `{}`", d.key),
+                        help: "flowchart.js has no comments: this line shows in the node's text; delete it".to_owned(),
+                    });
+                }
+            }
+            Statement::Connection(c) => {
+                let mut glued = glued_lines(text, c.span).filter(|l| looks_like_comment(text, *l));
+                let Some(first) = glued.next() else { return };
+                let last = c
+                    .tokens
+                    .last()
+                    .map(|t| t.key.trim_end().to_owned())
+                    .unwrap_or_default();
+                for line in std::iter::once(first).chain(glued) {
+                    out.push(Problem::GluedComment {
+                        span: line,
+                        what: "the last name of the connection above".to_owned(),
+                        help: format!(
+                            "flowchart.js has no comments: the name becomes `{last}` plus this line, which is undefined, so the edge is lost; delete the line"
+                        ),
+                    });
+                }
+            }
+            Statement::Ignored(i) => out.push(Problem::IgnoredText { span: i.span }),
+            Statement::LineStyle(_) => {}
+        }
+    }
+
+    /// From the first statement to the last, if there is any.
+    pub(crate) fn span(&self) -> Option<Span> {
+        self.ends.map(|(first, last)| first.join(last))
+    }
+}
+
+/// The continuation lines of a statement (all its lines but the first).
+fn glued_lines(text: &str, span: Span) -> impl Iterator<Item = Span> + '_ {
+    let body = text.get(span.range()).unwrap_or_default();
+    // Nearly every statement is one line: skip it without splitting.
+    let first_end = body.find('\n').unwrap_or(body.len());
+    let mut at = span.start + first_end + 1;
+    body.get(first_end + 1..)
+        .filter(|_| first_end < body.len())
+        .into_iter()
+        .flat_map(|rest| rest.split('\n'))
+        .map(move |line| {
+            let s = Span::new(at, at + line.len());
+            at += line.len() + 1;
+            s
+        })
+}
+
+fn looks_like_comment(text: &str, line: Span) -> bool {
+    let l = js::trim(text.get(line.range()).unwrap_or_default());
+    l.starts_with('#') || l.starts_with("//") || l.starts_with("<!--")
+}
