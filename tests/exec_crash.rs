@@ -175,8 +175,13 @@ impl Attempt {
 
     /// The run ended at `e` along `path`, with each deploy once, and a valid journal.
     fn assert_done(&self, case: &Case, path: &[String], what: &str) {
-        assert_eq!(self.deploys(), case.deploys, "{what}: deploys");
         let records = self.records();
+        assert_eq!(
+            self.deploys(),
+            case.deploys,
+            "{what}: deploys; the journal:\n{}",
+            summary(&records)
+        );
         let state = RunState::fold(&records).unwrap();
         assert!(
             matches!(&state.status, Status::Completed { end: Some(e) } if e == "e"),
@@ -202,6 +207,28 @@ impl Attempt {
             })
         });
     }
+}
+
+/// One line per record that matters, for failure messages.
+fn summary(records: &[Record]) -> String {
+    records
+        .iter()
+        .filter_map(|r| {
+            let e = serde_json::to_value(&r.event).unwrap();
+            let kind = e["event"].as_str().unwrap_or("?").to_owned();
+            (kind != "output").then(|| {
+                format!(
+                    "{:>3} {kind} {} {} {} {}",
+                    r.seq,
+                    e["node"].as_str().unwrap_or(""),
+                    e["status"].as_str().unwrap_or(""),
+                    e["decision"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A clean run: its journal and path.
