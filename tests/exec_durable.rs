@@ -653,6 +653,21 @@ fn corruption_before_the_end_is_an_error() {
     );
 }
 
+#[test]
+fn a_run_that_cannot_be_journaled_does_not_start() {
+    let s = Sandbox::with(
+        LINE,
+        "[[bind]]\nnode = \"op\"\nrun = [\"touch\", \"ran\"]\n",
+    );
+    // A state folder below a plain file cannot be created, not even by root.
+    s.write("not-a-folder", "");
+    s.execute(&["--state-dir", "not-a-folder/state"])
+        .assert()
+        .code(2)
+        .stderr(contains("cannot create").and(contains("not-a-folder/state")));
+    assert!(s.read("ran").is_none());
+}
+
 // ── one executor per run ─────────────────────────────────────────────────
 
 #[test]
