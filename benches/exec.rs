@@ -113,6 +113,7 @@ fn execute(p: &Prepared, sink: &mut dyn EventSink) {
         scripted: &mut scripted,
         interrupted: &interrupted,
         sink,
+        children: None,
     };
     let outcome = run(&p.graph, &p.plan, &p.bindings, &p.cfg, &mut rt);
     assert_eq!(

@@ -16,6 +16,7 @@ use std::sync::atomic::AtomicBool;
 use crate::cli::{
     CliError, EXIT_INVALID, read_document, report_errors, select, stderr_color, terminal_width,
 };
+use crate::cli_child::{ChildRunner, check_recursion, identity};
 use crate::exec::bindings::OnFailure;
 use crate::exec::console::Console;
 use crate::exec::dryrun::{PlanEnd, dry_run};
@@ -263,6 +264,21 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(EXIT_INVALID));
     }
 
+    let base = if args.path.as_os_str() == "-" {
+        PathBuf::from(".")
+    } else {
+        args.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    let source = (args.path.as_os_str() != "-").then_some(args.path.as_path());
+    let root = source.map_or_else(|| "-".to_owned(), |p| identity(p, f.index));
+    if let Err(e) = check_recursion(&root, &analysis.graph, &bindings, &base, source) {
+        eprintln!("error: {e}");
+        eprintln!("error: {} cannot run as bound; nothing was run", doc.name);
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
     let flow_name = if doc.markdown {
         format!("{}#{}", doc.name, f.index)
     } else {
@@ -330,6 +346,7 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         flow_index: doc.markdown.then_some(f.index),
         flow_sha256: Some(sha256(&f.source.text)),
         bindings: bindings_path.as_deref().and_then(absolute),
+        parent: None,
         settings: Some(settings),
     };
     let cfg = RunConfig {
@@ -392,12 +409,7 @@ pub(crate) fn drive(
         People::Prompt
     };
     l.cfg.user = std::env::var("USER").ok();
-    if let Some(n) = std::env::var("FLOWRUN_CRASH_AFTER")
-        .ok()
-        .and_then(|n| n.parse().ok())
-    {
-        l.journal.crash_after(Some(n));
-    }
+    l.journal.crash_after(crate::cli_child::crash_after());
     let interrupted = Arc::new(AtomicBool::new(false));
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
     let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&interrupted));
@@ -430,12 +442,28 @@ pub(crate) fn drive(
         sinks: vec![&mut console, events_sink.as_mut(), &mut l.journal],
     };
     let mut masked = Masked::new(secrets, &mut tee);
+    let source = l.cfg.origin.source.as_ref().map(PathBuf::from);
+    let mut children = ChildRunner {
+        store: l.store.clone(),
+        stack: source
+            .iter()
+            .map(|s| identity(s, l.cfg.origin.flow_index.unwrap_or(1)))
+            .collect(),
+        source,
+        base: l.cfg.cwd.clone(),
+        people: l.cfg.people,
+        detach: l.cfg.detach,
+        on_failure: l.cfg.on_failure,
+        user: l.cfg.user.clone(),
+        terminal: std::io::stderr().is_terminal(),
+    };
     let mut rt = Runtime {
         clock: &mut l.clock,
         prompter: &mut prompter,
         scripted: &mut l.scripted,
         interrupted: &interrupted,
         sink: &mut masked,
+        children: Some(&mut children),
     };
     let outcome = start(l.graph, l.plan, l.bindings, &l.cfg, &mut rt);
     drop(masked);

@@ -193,6 +193,27 @@ fn open(store: &Store, run: &str) -> Result<Opened, Refusal> {
     Ok(Opened { dir, read, state })
 }
 
+/// The run a command about a run acts on: the run itself or, when it waits
+/// inside a subroutine, the child run (and its child…) it waits in, locked.
+fn innermost(store: &Store, o: Opened) -> Result<(Opened, Vec<RunLock>), Refusal> {
+    let mut o = o;
+    let mut locks = Vec::new();
+    while let Some(child) = o.state.pending().and_then(|p| p.child.clone()) {
+        if o.state.status.is_final() {
+            break;
+        }
+        let Ok(dir) = store.open(&child) else { break };
+        let lock = dir.lock()?;
+        let c = open(store, &dir.path.display().to_string())?;
+        if c.state.status.is_final() {
+            break;
+        }
+        locks.push(lock);
+        o = c;
+    }
+    Ok((o, locks))
+}
+
 /// Opens the journal for appending, cutting a torn last line off (journaled).
 fn appender(o: &Opened, at: &str) -> Result<Journal, Refusal> {
     let path = o.dir.journal();
@@ -542,7 +563,10 @@ fn answer_inner(args: &AnswerArgs) -> Result<ExitCode, Refusal> {
     let store = args.state.store();
     let dir = store.open(&args.run)?;
     let _lock: RunLock = dir.lock()?;
-    let o = open(&store, &dir.path.display().to_string())?;
+    let top = open(&store, &dir.path.display().to_string())?;
+    let top_id = top.dir.id.clone();
+    // Inside a subroutine, the question is the child run's.
+    let (o, _child_locks) = innermost(&store, top)?;
     let s = &o.state;
     if s.status.is_final() {
         return Err(Refusal(
@@ -618,7 +642,7 @@ fn answer_inner(args: &AnswerArgs) -> Result<ExitCode, Refusal> {
             .map(|b| format!("by {b}: "))
             .unwrap_or_default(),
         args.reason,
-        o.dir.id,
+        top_id,
         state_dir_flag(store.root())
     );
     Ok(ExitCode::SUCCESS)
@@ -634,6 +658,38 @@ fn abort_inner(args: &AbortArgs) -> Result<ExitCode, Refusal> {
     let dir = store.open(&args.run)?;
     let _lock = dir.lock()?;
     let o = open(&store, &dir.path.display().to_string())?;
+    if o.state.status.is_final() {
+        return Err(Refusal(
+            EXIT_INVALID,
+            format!(
+                "run {} is already {}",
+                o.state.run_id,
+                o.state.status.word()
+            ),
+        ));
+    }
+    // Abort the child runs it waits in too.
+    let mut chain = Vec::new();
+    let mut locks = Vec::new();
+    let mut current = o.state.pending().and_then(|p| p.child.clone());
+    while let Some(child) = current {
+        let Ok(dir) = store.open(&child) else { break };
+        locks.push(dir.lock()?);
+        let c = open(&store, &dir.path.display().to_string())?;
+        if c.state.status.is_final() {
+            break;
+        }
+        current = c.state.pending().and_then(|p| p.child.clone());
+        chain.push(c);
+    }
+    for c in chain.iter().rev() {
+        abort_one(c, args)?;
+    }
+    abort_one(&o, args)
+}
+
+/// Journals an abort of one run.
+fn abort_one(o: &Opened, args: &AbortArgs) -> Result<ExitCode, Refusal> {
     let s = &o.state;
     if s.status.is_final() {
         return Err(Refusal(
@@ -642,7 +698,7 @@ fn abort_inner(args: &AbortArgs) -> Result<ExitCode, Refusal> {
         ));
     }
     let at = run_now(s);
-    let mut j = appender(&o, &at)?;
+    let mut j = appender(o, &at)?;
     let by = user(args.by.as_ref());
     let pending = s.pending();
     j.emit(&Event::Decided {
@@ -789,6 +845,59 @@ fn flow_text(o: &Opened, accept: bool) -> Result<(String, Vec<String>), Refusal>
     Ok((current, changes))
 }
 
+/// Journals `what` (retry or skip) in the innermost child run the parent waits in.
+fn decide_in_child(
+    store: &Store,
+    parent: &Opened,
+    what: &str,
+    reason: Option<String>,
+    by: Option<&String>,
+) -> Result<(), Refusal> {
+    let top = open(store, &parent.dir.path.display().to_string())?;
+    let (child, _locks) = innermost(store, top)?;
+    let Some(p) = child.state.pending() else {
+        return Err(Refusal(
+            EXIT_INVALID,
+            format!(
+                "child run {} is not held at a step: nothing to {what}",
+                child.state.run_id
+            ),
+        ));
+    };
+    let snapshot = std::fs::read_to_string(child.dir.snapshot()).unwrap_or_default();
+    let analysis = crate::analyze(&snapshot);
+    let kind = analysis
+        .graph
+        .lookup(&p.node)
+        .and_then(|id| analysis.graph.node(id).kind);
+    if what == "skip" && kind == Some(NodeKind::Condition) {
+        return Err(Refusal(
+            EXIT_INVALID,
+            format!(
+                "`{}` (in child run {}) is a condition: it cannot be skipped; answer it",
+                p.node, child.state.run_id
+            ),
+        ));
+    }
+    let at = run_now(&child.state);
+    let mut j = appender(&child, &at)?;
+    j.emit(&Event::Decided {
+        step: Some(p.step),
+        node: Some(p.node.clone()),
+        decision: what.to_owned(),
+        by: user(by),
+        reason,
+        at,
+    });
+    match j.error() {
+        Some(e) => Err(Refusal(
+            EXIT_JOURNAL,
+            format!("cannot write {}: {e}", child.dir.journal().display()),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn setting<'a>(s: &'a RunState, key: &str) -> Option<&'a serde_json::Value> {
     s.origin.settings.as_ref().and_then(|v| v.get(key))
 }
@@ -805,7 +914,17 @@ fn continue_run(
     );
     let dir = store.open(&args.run)?;
     let lock = dir.lock()?;
-    let o = open(&store, &dir.path.display().to_string())?;
+    let mut o = open(&store, &dir.path.display().to_string())?;
+    let mut decision = decision;
+    if let Some((what, reason)) = &decision {
+        if o.state.pending().and_then(|p| p.child.as_ref()).is_some() {
+            // Held inside a subroutine: the decision is the child run's; the parent
+            // then resumes it.
+            decide_in_child(&store, &o, what, reason.clone(), args.by.as_ref())?;
+            o = open(&store, &dir.path.display().to_string())?;
+            decision = None;
+        }
+    }
     let mut state = o.state.clone();
     if state.status.is_final() {
         if decision.is_some() {

@@ -20,6 +20,7 @@
 
 pub mod check;
 pub mod cli;
+mod cli_child;
 mod cli_execute;
 mod cli_runs;
 pub mod document;

@@ -10,6 +10,7 @@ mod exec_crash;
 mod exec_durable;
 mod exec_exit;
 mod exec_seed;
+mod exec_subroutine;
 mod exec_support;
 mod fmt;
 mod props;

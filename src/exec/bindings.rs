@@ -73,6 +73,7 @@ struct RawBinding {
     max_visits: Option<Spanned<u32>>,
     #[serde(alias = "on_failure")]
     on_failure: Option<Spanned<String>>,
+    flow: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,6 +132,9 @@ pub enum Action {
     },
     /// A condition a person answers.
     Ask(Option<String>),
+    /// A subroutine: run another flow as a child run (`other.flow`,
+    /// `doc.md#2`, or `#Heading` for a flow of the same document).
+    Flow(String),
 }
 
 impl Action {
@@ -150,6 +154,7 @@ impl Action {
             Action::Fail(_) => "fail",
             Action::Command { .. } => "command",
             Action::Ask(_) => "ask",
+            Action::Flow(_) => "flow",
         }
     }
 }
@@ -432,6 +437,17 @@ fn binding(
             &mut problems,
         );
     }
+    if let Some(f) = &b.flow {
+        push(
+            if f.get_ref().trim().is_empty() {
+                Err("`flow` names the child flow: `flow = \"season.flow\"`, `flow = \"doc.md#2\"` or `flow = \"#Heading\"`".to_owned())
+            } else {
+                Ok(Action::Flow(f.get_ref().trim().to_owned()))
+            },
+            span_of(f),
+            &mut problems,
+        );
+    }
     if let Some(f) = &b.fail {
         push(
             Ok(Action::Fail(f.get_ref().clone())),
@@ -466,7 +482,7 @@ fn binding(
             problems.push(problem(
                 "this binding has no action",
                 Some(whole),
-                Some("give one of `run`, `manual`, `log`, `wait`, `wait-until`, `fail` (operations) or `command`, `ask` (conditions)"),
+                Some("give one of `run`, `manual`, `log`, `wait`, `wait-until`, `fail` (operations), `command`, `ask` (conditions) or `flow` (subroutines)"),
             ));
             None
         }
@@ -624,6 +640,7 @@ const BIND_KEYS: &[&str] = &[
     "max_visits",
     "on-failure",
     "on_failure",
+    "flow",
 ];
 
 /// Every unknown key in a syntactically valid bindings file, located by searching the text.

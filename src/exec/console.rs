@@ -14,6 +14,8 @@ pub struct Console {
     terminal: bool,
     current: Option<(String, String)>,
     started: std::time::Instant,
+    /// Put before every line: a child run's lines are indented under its parent's step.
+    indent: String,
 }
 
 impl Console {
@@ -24,10 +26,26 @@ impl Console {
             terminal,
             current: None,
             started: std::time::Instant::now(),
+            indent: String::new(),
+        }
+    }
+
+    /// The console of a child run `depth` levels down.
+    pub fn nested(terminal: bool, depth: usize) -> Self {
+        Console {
+            indent: "    ┊ ".repeat(depth),
+            ..Console::new(terminal)
         }
     }
 
     fn line(&self, s: &str) {
+        let indented;
+        let s = if self.indent.is_empty() {
+            s
+        } else {
+            indented = format!("{}{s}", self.indent);
+            &indented
+        };
         if let Some(sp) = &self.spinner {
             sp.suspend(|| eprintln!("{s}"));
         } else {
@@ -162,6 +180,12 @@ impl EventSink for Console {
                 let why = reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
                 let at_node = node.as_ref().map(|n| format!(" `{n}`")).unwrap_or_default();
                 self.line(&format!("  ⚑ {decision}{at_node}{who}{why}"));
+            }
+            Event::ChildStarted { child, flow, .. } => {
+                if let Some(sp) = self.spinner.take() {
+                    sp.finish_and_clear();
+                }
+                self.line(&format!("    ↳ child run {child} of {flow}"));
             }
             Event::JournalRepaired { dropped_bytes, .. } => self.line(&format!(
                 "  ⚠ the journal's last line was torn by a crash: removed {dropped_bytes} bytes (that write never completed)"

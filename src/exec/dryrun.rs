@@ -169,6 +169,7 @@ fn describe(action: &Action, params: &[(String, String)], key: &str, text: &str)
         Action::WaitUntil(u) => format!("wait until the next matching time in {}", u.zone()),
         Action::Fail(m) => format!("fail: {m}"),
         Action::Ask(q) => format!("ask a person: {}", q.as_deref().unwrap_or(text)),
+        Action::Flow(f) => format!("run the flow {f} as a child run"),
     }
 }
 

@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::exec::bindings::{Action, Binding, Bindings, OnFailure};
+use crate::exec::child::{ChildCall, ChildOutcome, Children, child_id};
 use crate::exec::clock::{Clock, rfc3339};
 use crate::exec::event::{Event, EventSink, Origin};
-use crate::exec::plan::{Plan, Resolution, fill, match_text, resolve_placeholder};
+use crate::exec::plan::{Plan, Resolution, fill, linked_flow, match_text, resolve_placeholder};
 use crate::exec::process::{self, Ended, Spec};
 use crate::exec::prompt::{Answer, PromptError, Prompter, Scripted};
 use crate::exec::state::{Pending, Position, RunState};
@@ -71,6 +72,8 @@ pub struct RunConfig {
     pub on_failure: Option<OnFailure>,
     /// Who runs it (recorded with `resumed`).
     pub user: Option<String>,
+    /// A child run's inputs: the subroutine's parameters (`FLOWRUN_PARAM_<NAME>`).
+    pub inputs: Vec<(String, String)>,
 }
 
 impl RunConfig {
@@ -89,6 +92,7 @@ impl RunConfig {
             people: People::Prompt,
             on_failure: None,
             user: None,
+            inputs: Vec::new(),
         }
     }
 }
@@ -105,6 +109,8 @@ pub struct Runtime<'a> {
     pub interrupted: &'a AtomicBool,
     /// Receives every event.
     pub sink: &'a mut dyn EventSink,
+    /// Runs subroutines' child flows (none: a subroutine bound to a flow fails).
+    pub children: Option<&'a mut dyn Children>,
 }
 
 /// How a run (or this part of it) ended.
@@ -187,13 +193,17 @@ struct Ctx<'b> {
     step: u64,
     visit: u32,
     scripted: bool,
+    /// The child flow a subroutine runs (its binding's `flow`, or its `:>` link).
+    subflow: Option<String>,
 }
 
 impl Ctx<'_> {
     /// Whether the step can run again without asking: it has no side effects
     /// flowrun cannot see, or its binding says running it twice is safe.
     fn safe_to_repeat(&self) -> bool {
+        // A child run looks after its own steps; starting it again continues it.
         self.scripted
+            || self.subflow.is_some()
             || self.binding.is_none_or(|b| {
                 b.idempotent || !matches!(b.action, Action::Run(_) | Action::Command { .. })
             })
@@ -202,6 +212,9 @@ impl Ctx<'_> {
     fn action_name(&self) -> String {
         if self.scripted {
             return "scripted".to_owned();
+        }
+        if self.subflow.is_some() {
+            return "flow".to_owned();
         }
         match self.binding {
             Some(b) => b.action.name().to_owned(),
@@ -336,7 +349,13 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             Resolution::Unbound => (None, &[][..]),
         };
         let kind = node.kind;
+        let subflow = match binding.map(|b| &b.action) {
+            Some(Action::Flow(f)) => Some(f.clone()),
+            None if kind == Some(NodeKind::Subroutine) => linked_flow(node),
+            _ => None,
+        };
         Ctx {
+            subflow,
             id,
             key: node.key.clone(),
             text: match_text(node.text.as_deref()),
@@ -471,8 +490,13 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 other => self.settle(&ctx, other, started),
             };
         }
+        if let (Some(child), Some(flow)) = (&p.child, ctx.subflow.clone()) {
+            // The child run picks up where it stopped.
+            let performed = self.child(&ctx, &flow, child);
+            return self.settle(&ctx, performed, started);
+        }
         if p.suspended.as_deref() == Some("answer") {
-            let performed = self.perform(&ctx, None);
+            let performed = self.perform(&ctx, None, p.attempt);
             return self.settle(&ctx, performed, started);
         }
         // Started, never finished: flowrun stopped while the step ran.
@@ -574,7 +598,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                     Performed::Ok => return self.timer_fired(ctx, until, started),
                     other => other,
                 },
-                None => self.perform(ctx, argv.as_deref()),
+                None => self.perform(ctx, argv.as_deref(), attempt),
             };
             let retry = matches!(performed, Performed::Failed { .. } | Performed::TimedOut(_))
                 && attempt - first + 1 < max_attempts;
@@ -782,7 +806,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
     }
 
     /// Does the node's action.
-    fn perform(&mut self, ctx: &Ctx<'_>, argv: Option<&[String]>) -> Performed {
+    fn perform(&mut self, ctx: &Ctx<'_>, argv: Option<&[String]>, attempt: u32) -> Performed {
         let key = ctx.key.as_str();
         if ctx.scripted {
             return match self.rt.scripted.next(key) {
@@ -801,6 +825,24 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                     holdable: false,
                 },
             };
+        }
+        if let Some(flow) = &ctx.subflow {
+            let child = child_id(&self.cfg.run_id, ctx.step, attempt);
+            self.rt.sink.emit(&Event::ChildStarted {
+                step: ctx.step,
+                node: ctx.key.clone(),
+                child: child.clone(),
+                flow: flow.clone(),
+                at: self.now(),
+            });
+            if let Some(e) = self.rt.sink.durable_error() {
+                return Performed::Failed {
+                    message: format!("cannot write the journal: {e}"),
+                    code: None,
+                    holdable: false,
+                };
+            }
+            return self.child(ctx, flow, &child);
         }
         let is_condition = ctx.kind == Some(NodeKind::Condition);
         let Some(b) = ctx.binding else {
@@ -831,6 +873,8 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             Action::Run(_) | Action::Command { .. } => {
                 self.run_program(ctx, argv.unwrap_or_default(), b)
             }
+            // Subroutines ran above.
+            Action::Flow(_) => Performed::Ok,
             Action::Ask(question) => {
                 let q = question.clone().unwrap_or_else(|| ctx.text.clone());
                 self.ask(ctx, &q)
@@ -869,6 +913,46 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                     holdable: true,
                 },
             },
+        }
+    }
+
+    /// Runs (or continues) a subroutine's child run; its outcome is the step's.
+    fn child(&mut self, ctx: &Ctx<'_>, flow: &str, child: &str) -> Performed {
+        let Some(children) = self.rt.children.as_deref_mut() else {
+            return Performed::Failed {
+                message: format!(
+                    "`{}` runs the flow `{flow}`, but this run cannot start child runs",
+                    ctx.key
+                ),
+                code: None,
+                holdable: false,
+            };
+        };
+        let call = ChildCall {
+            parent: &self.cfg.run_id,
+            step: ctx.step,
+            node: &ctx.key,
+            flow,
+            inputs: ctx.params,
+            child,
+        };
+        match children.run(&call, self.rt.clock, self.rt.prompter, self.rt.interrupted) {
+            ChildOutcome::Completed => Performed::Ok,
+            ChildOutcome::Failed(m) => Performed::Failed {
+                message: format!("child run {child} failed: {m}"),
+                code: None,
+                holdable: true,
+            },
+            ChildOutcome::Suspended { reason, message } => Performed::Suspend {
+                reason: match reason.as_str() {
+                    "waiting" => "waiting",
+                    "answer" => "answer",
+                    _ => "held",
+                },
+                until: None,
+                message: format!("in child run {child}: {message}"),
+            },
+            ChildOutcome::Interrupted => Performed::Interrupted,
         }
     }
 
@@ -950,9 +1034,12 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             ("FLOWRUN_STEP".to_owned(), ctx.step.to_string()),
             ("FLOWRUN_VISIT".to_owned(), ctx.visit.to_string()),
         ];
+        // A child run's inputs first, so the step's own parameters win.
         env.extend(
-            ctx.params
+            self.cfg
+                .inputs
                 .iter()
+                .chain(ctx.params)
                 .map(|(n, v)| (format!("FLOWRUN_PARAM_{n}"), v.clone())),
         );
         let spec = Spec {

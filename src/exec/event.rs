@@ -161,6 +161,19 @@ pub enum Event {
         /// Run clock.
         at: String,
     },
+    /// A subroutine started (or continues) its child run.
+    ChildStarted {
+        /// The step.
+        step: u64,
+        /// The subroutine node.
+        node: String,
+        /// The child run's id.
+        child: String,
+        /// The child flow as the binding or link names it.
+        flow: String,
+        /// Run clock.
+        at: String,
+    },
     /// A torn last line (a write cut short by a crash) was removed on resume.
     JournalRepaired {
         /// Bytes removed.
@@ -202,6 +215,9 @@ pub struct Origin {
     /// The bindings file, as an absolute path.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub bindings: Option<String>,
+    /// The parent run, for a subroutine's child run.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub parent: Option<String>,
     /// The run's settings that resume keeps (`--unbound`, `--max-steps`, `--on-failure`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub settings: Option<serde_json::Value>,
@@ -220,6 +236,7 @@ impl Event {
             | Event::Resumed { at, .. }
             | Event::Decided { at, .. }
             | Event::JournalRepaired { at, .. }
+            | Event::ChildStarted { at, .. }
             | Event::RunFinished { at, .. } => Some(at),
             Event::Output { .. } => None,
         }
@@ -248,6 +265,7 @@ impl Event {
             Event::RunStarted { .. }
             | Event::Waited { .. }
             | Event::Resumed { .. }
+            | Event::ChildStarted { .. }
             | Event::JournalRepaired { .. } => {}
         }
     }

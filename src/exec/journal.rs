@@ -17,6 +17,9 @@ use crate::exec::event::{Event, EventSink};
 /// The journal format version this build reads and writes.
 pub const VERSION: u32 = 1;
 
+/// Records written by this process, over all journals (for the crash hook).
+static WRITTEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// One journal line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
@@ -37,7 +40,8 @@ pub struct Journal {
     seq: u64,
     sync: bool,
     error: Option<std::io::Error>,
-    /// Test hook (`FLOWRUN_CRASH_AFTER`): SIGKILL this process after writing record N.
+    /// Test hook (`FLOWRUN_CRASH_AFTER`): SIGKILL this process after its Nth
+    /// record, counted over every journal the process writes.
     crash_after: Option<u64>,
 }
 
@@ -54,7 +58,8 @@ impl Journal {
         }
     }
 
-    /// Kills the process with SIGKILL right after record `n` is written (crash tests).
+    /// Kills the process with SIGKILL right after its `n`th record (counted over
+    /// every journal this process writes) is on disk: for crash tests.
     pub fn crash_after(&mut self, n: Option<u64>) {
         self.crash_after = n;
     }
@@ -79,7 +84,9 @@ impl Journal {
             self.file.sync_data()?;
         }
         self.seq += 1;
-        if self.crash_after == Some(self.seq) {
+        // Counted over every journal this process writes (a run and its child runs).
+        let written = WRITTEN.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if self.crash_after == Some(written) {
             let _ = nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::SIGKILL);
         }
         Ok(())

@@ -9,6 +9,7 @@
 //! of its events.
 
 pub mod bindings;
+pub mod child;
 pub mod clock;
 pub mod console;
 pub mod drift;

@@ -185,7 +185,9 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
         let hits = if by_key.is_empty() { by_text } else { by_key };
         match hits.len() {
             0 => {
-                if !matches!(kind, NodeKind::Start | NodeKind::End) {
+                // A subroutine whose `:>` link names a local flow file runs that flow.
+                let linked = kind == NodeKind::Subroutine && linked_flow(node).is_some();
+                if !matches!(kind, NodeKind::Start | NodeKind::End) && !linked {
                     problems.push(PlanProblem::Unbound {
                         key: node.key.clone(),
                         span: node.key_span,
@@ -199,6 +201,17 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                 };
                 let action = &bindings.bindings[index].action;
                 let condition = kind == NodeKind::Condition;
+                let subroutine = kind == NodeKind::Subroutine;
+                if matches!(action, Action::Flow(_)) && !subroutine {
+                    problems.push(PlanProblem::WrongAction {
+                        key: node.key.clone(),
+                        kind: kind.name(),
+                        action: action.name(),
+                        span: node.key_span,
+                        help: "`flow` runs a child flow: bind it to a subroutine node (`key=>subroutine: …`)".to_owned(),
+                    });
+                    continue;
+                }
                 if condition != action.answers() {
                     problems.push(PlanProblem::WrongAction {
                         key: node.key.clone(),
@@ -247,6 +260,19 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
         }
     }
     (Plan { resolutions }, problems)
+}
+
+/// The local flow a subroutine's `:>` link names (`season.flow`, `runbook.md#2`), if any:
+/// a relative path ending in `.flow` or `.md` (optionally `#N`/`#heading`), not a URL.
+pub fn linked_flow(node: &crate::graph::Node) -> Option<String> {
+    let link = node.link.as_deref()?.trim();
+    let file = link.split('#').next().unwrap_or(link);
+    let local = !link.contains("://") && !link.starts_with('/') && !link.starts_with("mailto:");
+    let ext = std::path::Path::new(file)
+        .extension()
+        .map(std::ffi::OsStr::to_ascii_lowercase);
+    let flow_file = ext.is_some_and(|e| e == "flow" || e == "md");
+    (local && flow_file).then(|| link.to_owned())
 }
 
 fn known_list(params: &[(String, String)]) -> String {

@@ -117,6 +117,8 @@ pub struct Pending {
     pub suspended: Option<String>,
     /// The last output lines (evidence for an in-doubt step).
     pub output_tail: Vec<String>,
+    /// A subroutine's child run.
+    pub child: Option<String>,
 }
 
 /// Where the next step begins.
@@ -167,6 +169,8 @@ pub struct StepView {
     pub until: Option<String>,
     /// Operator decisions.
     pub decisions: Vec<Decision>,
+    /// Child runs (a subroutine; one per attempt).
+    pub children: Vec<String>,
 }
 
 /// A run, folded from its journal.
@@ -284,6 +288,14 @@ impl RunState {
         }
         match &r.event {
             Event::RunStarted { .. } | Event::JournalRepaired { .. } => {}
+            Event::ChildStarted { step, child, .. } => {
+                if let Some(p) = self.pending_mut(*step) {
+                    p.child = Some(child.clone());
+                }
+                if let Some(v) = self.view_mut(*step) {
+                    v.children.push(child.clone());
+                }
+            }
             Event::StepStarted {
                 step,
                 node,
@@ -305,6 +317,7 @@ impl RunState {
                     p.decision = None;
                     p.suspended = None;
                     p.output_tail.clear();
+                    p.child = None;
                     if let Some(v) = self.view_mut(*step) {
                         v.attempts = *attempt;
                         "running".clone_into(&mut v.status);
@@ -339,6 +352,7 @@ impl RunState {
                     decision: None,
                     suspended: None,
                     output_tail: Vec::new(),
+                    child: None,
                 }));
                 self.timeline.push(StepView {
                     step: *step,

@@ -125,6 +125,31 @@ impl Store {
         Ok((dir, lock))
     }
 
+    /// Makes the folder of a run whose id is fixed (a child run), locked by this
+    /// process; `Ok(None)` when it exists already.
+    pub fn create_exact(
+        &self,
+        id: &str,
+        flow_text: &str,
+    ) -> Result<Option<(RunDir, RunLock)>, StoreError> {
+        let runs = self.runs();
+        std::fs::create_dir_all(&runs).map_err(io("cannot create", &runs))?;
+        let path = runs.join(id);
+        match std::fs::create_dir(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(None),
+            Err(e) => return Err(io("cannot create", &path)(e)),
+        }
+        let dir = RunDir {
+            id: id.to_owned(),
+            path,
+        };
+        let lock = dir.lock()?;
+        let snapshot = dir.path.join(SNAPSHOT);
+        write_synced(&snapshot, flow_text.as_bytes()).map_err(io("cannot write", &snapshot))?;
+        Ok(Some((dir, lock)))
+    }
+
     /// Finds a run by id, unique id prefix, or the path of its folder.
     pub fn open(&self, run: &str) -> Result<RunDir, StoreError> {
         let as_path = Path::new(run);
@@ -164,6 +189,14 @@ impl Store {
                     .collect::<Vec<_>>()
                     .join(", "),
             }),
+        }
+    }
+
+    /// The folder a run with this id has (or would have).
+    pub fn dir(&self, id: &str) -> RunDir {
+        RunDir {
+            id: id.to_owned(),
+            path: self.runs().join(id),
         }
     }
 
