@@ -89,7 +89,7 @@ fn a_subroutine_runs_its_flow_as_a_child_run_with_its_inputs() {
         Event::ChildStarted { node, child: c, flow, .. } if node == "sub" && c == child && flow == "child.flow")));
     match &s.records_of(child)[0] {
         Event::RunStarted { origin, .. } => {
-            assert_eq!(origin.parent.as_deref(), Some(parent.as_str()))
+            assert_eq!(origin.parent.as_deref(), Some(parent.as_str()));
         }
         other => panic!("{other:?}"),
     }
