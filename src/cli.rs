@@ -496,7 +496,8 @@ fn graph(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The flow as text: one line per reachable node, then its edges.
+/// The flow as text: one line per reachable node, then its edges; for a
+/// parallel, where its paths join.
 fn graph_text(g: &crate::graph::ParseGraph) -> String {
     use std::fmt::Write as _;
     let flow = Flow::new(g);
@@ -505,6 +506,7 @@ fn graph_text(g: &crate::graph::ParseGraph) -> String {
         return "(no start: the flow has no connection)".to_owned();
     };
     let _ = writeln!(s, "start: {}", g.node(start).key);
+    let shapes = crate::graph::parallel_shapes(&flow);
     for id in flow.steps() {
         let n = g.node(id);
         let kind = n
@@ -521,6 +523,19 @@ fn graph_text(g: &crate::graph::ParseGraph) -> String {
                 .target
                 .map_or_else(|| "(undefined)".to_owned(), |t| g.node(t).key.clone());
             let _ = writeln!(s, "  --{}--> {to}", e.branch);
+        }
+        if let Some(shape) = shapes
+            .iter()
+            .find(|p| p.parallel == id && p.paths.len() >= 2)
+        {
+            let join = match shape.join {
+                _ if !shape.is_structured() => {
+                    "has no well-defined join (see `flowrun check`)".to_owned()
+                }
+                Some(j) => format!("joins at `{}`", g.node(j).key),
+                None => "paths end separately".to_owned(),
+            };
+            let _ = writeln!(s, "  {}: parallel, {join}", n.key);
         }
     }
     s.trim_end().to_owned()

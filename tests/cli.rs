@@ -495,6 +495,35 @@ fn graph_text() {
         ));
 }
 
+/// Issue #6: `graph --format text` shows where a parallel's paths join.
+#[test]
+fn graph_text_shows_the_join_of_a_parallel() {
+    let head = "st=>start: S\np=>parallel: P\na=>operation: A\nb=>operation: B\n\
+                j=>operation: J\ne=>end\ne2=>end\nst->p\n";
+    let cases = [
+        (
+            "p(path1, bottom)->a->j\np(path2, right)->b->j\nj->e\n",
+            "p [parallel] P\n  --path1--> a\n  --path2--> b\n  p: parallel, joins at `j`\n",
+        ),
+        (
+            "p(path1, bottom)->a->e\np(path2, right)->b->e2\n",
+            "  p: parallel, paths end separately\n",
+        ),
+        (
+            "p(path1, bottom)->a->j\np(path2, right)->b->st\nj->e\n",
+            "  p: parallel, has no well-defined join (see `flowrun check`)\n",
+        ),
+    ];
+    for (lines, expected) in cases {
+        flowrun()
+            .args(["graph", "--format", "text", "-"])
+            .write_stdin(format!("{head}{lines}"))
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(expected));
+    }
+}
+
 #[test]
 fn graph_of_a_multi_flow_document_needs_flow() {
     let md = fixture("runbook.md");

@@ -7,6 +7,7 @@
 mod branches;
 mod definitions;
 mod notes;
+mod parallel;
 mod problem;
 mod reach;
 mod start;
@@ -50,6 +51,7 @@ pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<P
     }));
     if !parse_throws {
         problems.extend(reach::check(graph, &flow));
+        problems.extend(parallel::check(graph, &flow));
     }
     problems.sort_by_key(|p| (p.span().start, p.severity(), p.span().end));
     problems

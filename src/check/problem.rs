@@ -305,6 +305,49 @@ pub enum Problem {
         span: Span,
     },
 
+    /// A path of a parallel leaves it: back into the parallel, or to a node reached without it.
+    #[error("`{path}` of parallel `{key}` leaves the parallel for `{target}`")]
+    #[diagnostic(code(flowrun::check::parallel_escape))]
+    ParallelEscape {
+        /// `path1`..`path3`.
+        path: &'static str,
+        /// The parallel.
+        key: String,
+        /// Where the edge leads.
+        target: String,
+        /// The edge that leaves.
+        #[label(primary, "leads {why}")]
+        span: Span,
+        /// Why the target is outside.
+        why: String,
+        /// What a structured shape looks like.
+        #[help]
+        help: String,
+    },
+
+    /// A path of a parallel can miss the join (without a join: every end).
+    #[error("`{path}` of parallel `{key}` {what}")]
+    #[diagnostic(code(flowrun::check::parallel_no_join))]
+    ParallelNoJoin {
+        /// `path1`..`path3`.
+        path: &'static str,
+        /// The parallel.
+        key: String,
+        /// "never reaches the join `j`", "does not always reach an end", ….
+        what: String,
+        /// The path's own edge, or the edge after which it cannot reach the join.
+        #[label(primary, "{label}")]
+        span: Span,
+        /// The primary label's text.
+        label: String,
+        /// The join's definition, if the paths have one.
+        #[label("the other paths join here")]
+        join: Option<Span>,
+        /// What to do.
+        #[help]
+        help: String,
+    },
+
     /// An annotation flowchart.js drops.
     #[error("this annotation is ignored")]
     #[diagnostic(code(flowrun::check::ignored_annotation))]
@@ -334,7 +377,9 @@ impl Problem {
             Problem::Build(_)
             | Problem::UndefinedTarget { .. }
             | Problem::UnknownType { .. }
-            | Problem::NoStart { .. } => Severity::Error,
+            | Problem::NoStart { .. }
+            | Problem::ParallelEscape { .. }
+            | Problem::ParallelNoJoin { .. } => Severity::Error,
             _ => Severity::Warning,
         }
     }
@@ -361,7 +406,9 @@ impl Problem {
             | Problem::GluedComment { span, .. }
             | Problem::IgnoredText { span }
             | Problem::DiscardedText { span }
-            | Problem::IgnoredAnnotation { span, .. } => *span,
+            | Problem::IgnoredAnnotation { span, .. }
+            | Problem::ParallelEscape { span, .. }
+            | Problem::ParallelNoJoin { span, .. } => *span,
         }
     }
 

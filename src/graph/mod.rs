@@ -12,6 +12,7 @@ mod build;
 pub mod drawing;
 mod error;
 mod flow;
+pub mod join;
 pub mod json;
 mod node;
 
@@ -23,6 +24,7 @@ pub(crate) use build::{Builder, first_definitions, hint, with_article};
 pub use error::BuildError;
 pub(crate) use error::shown;
 pub use flow::{Flow, FlowEdge};
+pub use join::{Fault, ParallelShape, parallel_shapes};
 pub use node::{Edge, Node, NodeKind, Unresolved};
 /// The symbol tables hash node names with rustc's Fx hash: the keys come from the
 /// flow being checked, so `SipHash`'s protection against crafted collisions buys nothing.

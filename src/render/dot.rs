@@ -96,6 +96,16 @@ pub fn to_dot_with(view: &View, title: &str, overlay: Option<&Overlay>) -> Strin
         attrs.finish();
         out.push_str(";\n");
     }
+    // Inferred joins: a grey dashed line that does not move the layout.
+    for j in &view.joins {
+        out.push_str("  ");
+        push_quoted(&mut out, &view.nodes[j.parallel].name);
+        out.push_str(" -> ");
+        push_quoted(&mut out, &view.nodes[j.join].name);
+        out.push_str(
+            " [label=\"join\", style=dashed, color=gray60, fontcolor=gray50, arrowhead=none, constraint=false];\n",
+        );
+    }
     out.push_str("}\n");
     out
 }

@@ -1,7 +1,8 @@
 //! Mermaid `flowchart TD` text (renders natively on GitHub and GitLab).
 //!
 //! Ids are generated (`n_<key>`), so keys like `end` that Mermaid reserves
-//! are safe; labels are quoted and escaped with Mermaid's entity codes.
+//! are safe; labels are quoted and escaped with Mermaid's entity codes. A
+//! parallel's inferred join is a dotted line without an arrowhead, `join`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -114,6 +115,11 @@ pub fn to_mermaid_with(view: &View, overlay: Option<&Overlay>) -> String {
         if !parts.is_empty() {
             link_styles.push(format!("    linkStyle {i} {}", parts.join(",")));
         }
+    }
+    // Inferred joins: a dotted line without an arrowhead, after every edge so
+    // that the `linkStyle` numbers above stay those of the edges.
+    for j in &view.joins {
+        let _ = writeln!(out, "    {} -.-|\"join\"| {}", ids[j.parallel], ids[j.join]);
     }
     for l in link_styles {
         out.push_str(&l);

@@ -14,4 +14,6 @@ pub use dot::{to_dot, to_dot_with};
 pub use graphviz::{GraphvizError, Image, run_dot};
 pub use mermaid::{to_mermaid, to_mermaid_with};
 pub use overlay::{Marks, NodeMark, Overlay, Progress, marks, to_flowchartjs};
-pub use view::{LineStyle, RenderOptions, View, ViewEdge, ViewNode, flowstate_colors, view};
+pub use view::{
+    LineStyle, RenderOptions, View, ViewEdge, ViewJoin, ViewNode, flowstate_colors, view,
+};

@@ -70,6 +70,16 @@ pub struct LineStyle {
     pub dashed: bool,
 }
 
+/// The inferred join of a parallel (see [`crate::graph::join`]), drawn as a
+/// dashed line without an arrowhead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ViewJoin {
+    /// Index of the parallel in [`View::nodes`].
+    pub parallel: usize,
+    /// Index of its join in [`View::nodes`].
+    pub join: usize,
+}
+
 /// Nodes and edges to draw.
 #[derive(Clone, Debug)]
 pub struct View {
@@ -77,6 +87,8 @@ pub struct View {
     pub nodes: Vec<ViewNode>,
     /// Edges in source order of their source node, then branch order.
     pub edges: Vec<ViewEdge>,
+    /// The joins of the structured parallels with two or more paths, in source order.
+    pub joins: Vec<ViewJoin>,
 }
 
 /// Builds the view of a flow.
@@ -176,7 +188,21 @@ pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
             });
         }
     }
-    View { nodes, edges }
+    let joins = crate::graph::parallel_shapes(&flow)
+        .into_iter()
+        .filter(|s| s.paths.len() >= 2 && s.is_structured())
+        .filter_map(|s| {
+            Some(ViewJoin {
+                parallel: index[s.parallel.index()]?,
+                join: index[s.join?.index()]?,
+            })
+        })
+        .collect();
+    View {
+        nodes,
+        edges,
+        joins,
+    }
 }
 
 fn line_style(v: &serde_json::Value) -> LineStyle {
