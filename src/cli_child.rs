@@ -233,6 +233,50 @@ pub(crate) fn check_recursion(
 }
 
 impl Children for ChildRunner {
+    fn fork(&self) -> Box<dyn Children + '_> {
+        Box::new(self.clone())
+    }
+
+    fn cancel(&mut self, child: &str, why: &str) {
+        let dir = self.store.dir(child);
+        let Ok(_lock) = dir.lock() else { return };
+        let Ok(read) = journal::read(&dir.journal()) else {
+            return;
+        };
+        let Some(state) = RunState::fold(&read.records) else {
+            return;
+        };
+        if state.status.is_final() {
+            return;
+        }
+        let Ok(file) = journal::open_for_append(&dir.journal(), read.valid_len) else {
+            return;
+        };
+        let mut j = Journal::new(file, state.last_seq, true);
+        j.emit(&Event::Decided {
+            step: state.pending().map(|p| p.step),
+            node: state.current().map(str::to_owned),
+            decision: "abort".to_owned(),
+            by: None,
+            reason: Some(why.to_owned()),
+            at: state.last_at.clone(),
+        });
+        j.emit(&Event::RunFinished {
+            status: "aborted".to_owned(),
+            end: None,
+            steps: state.steps,
+            path: state.path.clone(),
+            message: Some(why.to_owned()),
+            at: state.last_at,
+        });
+    }
+
+    fn outcome(&self, child: &str) -> Option<ChildOutcome> {
+        let read = journal::read(&self.store.dir(child).journal()).ok()?;
+        let state = RunState::fold(&read.records)?;
+        Some(from_status(&state.status))
+    }
+
     fn run(
         &mut self,
         call: &ChildCall<'_>,
@@ -304,8 +348,22 @@ impl ChildRunner {
         prompter: &mut dyn Prompter,
         interrupted: &AtomicBool,
     ) -> Result<ChildOutcome, String> {
-        let child = load(call.flow, &self.base, self.source.as_deref())?;
-        if let Some(at) = self.stack.iter().position(|c| *c == child.identity) {
+        // A parallel branch runs the calling flow itself, from its path to the join.
+        let branch = call.start_at.is_some();
+        let reference = if branch {
+            let index = self
+                .stack
+                .last()
+                .and_then(|s| s.rsplit_once('#'))
+                .map_or("1", |(_, i)| i);
+            format!("#{index}")
+        } else {
+            call.flow.to_owned()
+        };
+        let child = load(&reference, &self.base, self.source.as_deref())?;
+        if branch {
+            // Not a call: the same flow, a part of it.
+        } else if let Some(at) = self.stack.iter().position(|c| *c == child.identity) {
             let mut cycle: Vec<&str> = self.stack[at..].iter().map(String::as_str).collect();
             cycle.push(&child.identity);
             return Err(format!("recursion: {}", cycle.join(" → ")));
@@ -366,6 +424,8 @@ impl ChildRunner {
             on_failure: self.on_failure,
             user: self.user.clone(),
             inputs: call.inputs.to_vec(),
+            start_at: call.start_at.map(str::to_owned),
+            stop_at: call.stop_at.map(str::to_owned),
             ..RunConfig::new(
                 dir.id.clone(),
                 {
@@ -384,12 +444,15 @@ impl ChildRunner {
             base: cwd,
             stack: {
                 let mut s = self.stack.clone();
-                s.push(child.identity.clone());
+                if !branch {
+                    s.push(child.identity.clone());
+                }
                 s
             },
             ..self.clone()
         };
-        let mut console = Console::nested(self.terminal, self.stack.len());
+        // Branches print side by side: no spinners, each line whole.
+        let mut console = Console::nested(self.terminal && !branch, self.stack.len());
         let secrets: Vec<String> = child
             .bindings
             .secrets

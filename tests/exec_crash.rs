@@ -1,4 +1,5 @@
-//! The kill-9 harness: the seed runbooks with the demo plugins, killed with
+//! The kill-9 harness: the seed runbooks with the demo plugins (and the
+//! runbook whose seasoning is a subroutine, `shared-season.md`), killed with
 //! SIGKILL at every step boundary (right after each `step_started`,
 //! `step_finished`, `waited` and `answered` record reaches the journal) and in
 //! the middle of every action, then resumed until they end.
@@ -31,6 +32,13 @@ struct Case {
 
 const FLOW_1: Case = Case {
     file: "prod-deployment.md",
+    flow: Some("1"),
+    deploys: &["EDNA UK", "EDNA US"],
+};
+
+/// Flow 1 with its seasoning as a child run of `season.flow`.
+const SHARED_SEASON: Case = Case {
+    file: "shared-season.md",
     flow: Some("1"),
     deploys: &["EDNA UK", "EDNA US"],
 };
@@ -77,16 +85,51 @@ impl Attempt {
         a
     }
 
+    /// Every run's id: the run and its child runs (`RUN.s5a1`).
+    fn run_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.runs.path().join("runs"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// The top run's id.
     fn run_id(&self) -> Option<String> {
-        std::fs::read_dir(self.runs.path().join("runs"))
-            .ok()?
-            .next()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        self.run_ids().into_iter().find(|id| !id.contains('.'))
+    }
+
+    /// The journal of the run whose id ends with `suffix` (`""`: the top run).
+    fn journal_of(&self, suffix: &str) -> Option<PathBuf> {
+        let top = self.run_id()?;
+        let id = format!("{top}{suffix}");
+        Some(self.runs.path().join("runs").join(id).join("journal.jsonl"))
     }
 
     fn journal_path(&self) -> Option<PathBuf> {
-        self.run_id()
-            .map(|id| self.runs.path().join("runs").join(id).join("journal.jsonl"))
+        self.journal_of("")
+    }
+
+    /// Records over every journal of the attempt.
+    fn all_records(&self) -> usize {
+        let top = self.run_id().unwrap_or_default();
+        self.run_ids()
+            .iter()
+            .map(|id| {
+                let suffix = id.strip_prefix(&top).unwrap_or_default().to_owned();
+                let read = journal::read(&self.journal_of(&suffix).unwrap()).unwrap();
+                assert_eq!(read.torn_bytes, 0, "a torn line is left in {id}");
+                assert!(
+                    RunState::fold(&read.records)
+                        .is_some_and(|s| matches!(s.status, Status::Completed { .. })),
+                    "run {id} did not complete"
+                );
+                read.records.len()
+            })
+            .sum()
     }
 
     fn records(&self) -> Vec<Record> {
@@ -276,23 +319,34 @@ fn kill_at_every_boundary(case: &Case) {
 }
 
 fn kill_in_every_action(case: &Case) {
-    let (records, path) = clean(case);
-    // Every step that runs a program, by step number.
-    let actions: Vec<(u64, String)> = records
-        .iter()
-        .filter_map(|r| match &r.event {
+    let (_, path) = clean(case);
+    // Every step that runs a program, in the run or a child run: (run id suffix, step, node).
+    let a = Attempt::new();
+    a.cmd(&[])
+        .args(Attempt::execute_args(case))
+        .assert()
+        .code(0);
+    let top = a.run_id().unwrap();
+    let mut actions: Vec<(String, u64, String)> = Vec::new();
+    for id in a.run_ids() {
+        let suffix = id.strip_prefix(&top).unwrap_or_default().to_owned();
+        let read = journal::read(&a.journal_of(&suffix).unwrap()).unwrap();
+        actions.extend(read.records.iter().filter_map(|r| match &r.event {
             Event::StepStarted {
                 step,
                 node,
                 argv: Some(_),
                 ..
-            } => Some((*step, node.clone())),
+            } => Some((suffix.clone(), *step, node.clone())),
             _ => None,
-        })
-        .collect();
+        }));
+    }
     assert!(actions.len() >= 4, "{actions:?}");
-    for (step, node) in actions {
-        let what = format!("{} killed while step {step} ({node}) ran", case.file);
+    for (suffix, step, node) in actions {
+        let what = format!(
+            "{} killed while step {step} ({node}) of run …{suffix} ran",
+            case.file
+        );
         let a = Attempt::new();
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("flowrun"))
             .env("FLOWRUN_DEMO_STATE", a.demo.path())
@@ -313,7 +367,7 @@ fn kill_in_every_action(case: &Case) {
             })
         };
         wait_for(&what, Duration::from_secs(60), || {
-            a.journal_path().is_some_and(|p| started(&p))
+            a.journal_of(&suffix).is_some_and(|p| started(&p))
         });
         child.kill().unwrap();
         assert_eq!(child.wait().unwrap().code(), None, "{what}");
@@ -331,6 +385,42 @@ fn flow_1_killed_at_every_step_boundary() {
 #[test]
 fn flow_1_killed_in_every_action() {
     kill_in_every_action(&FLOW_1);
+}
+
+/// A run with a child run: killed after every record it writes, in either journal.
+fn kill_after_every_record(case: &Case) {
+    let a = Attempt::new();
+    a.cmd(&[])
+        .args(Attempt::execute_args(case))
+        .assert()
+        .code(0);
+    let total = a.all_records() as u64;
+    let path = RunState::fold(&a.records()).unwrap().path;
+    assert!(a.run_ids().len() >= 2, "no child run: {:?}", a.run_ids());
+    for k in 1..=total {
+        let what = format!("{} killed after record {k} of {total}", case.file);
+        let a = Attempt::new();
+        let out = a
+            .cmd(&[])
+            .args(Attempt::execute_args(case))
+            .env("FLOWRUN_CRASH_AFTER", k.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), None, "{what}: not killed");
+        a.settle(&what);
+        a.assert_done(case, &path, &what);
+        a.all_records();
+    }
+}
+
+#[test]
+fn a_subroutine_run_killed_after_every_record() {
+    kill_after_every_record(&SHARED_SEASON);
+}
+
+#[test]
+fn a_subroutine_run_killed_in_every_action() {
+    kill_in_every_action(&SHARED_SEASON);
 }
 
 #[test]

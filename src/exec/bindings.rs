@@ -28,6 +28,7 @@ use thiserror::Error;
 use toml::Spanned;
 
 use crate::exec::duration::{Until, parse_duration};
+use crate::exec::parallel::BranchFailure;
 
 /// The bindings file as written.
 #[derive(Debug, Deserialize)]
@@ -74,6 +75,7 @@ struct RawBinding {
     #[serde(alias = "on_failure")]
     on_failure: Option<Spanned<String>>,
     flow: Option<Spanned<String>>,
+    parallel: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,6 +137,8 @@ pub enum Action {
     /// A subroutine: run another flow as a child run (`other.flow`,
     /// `doc.md#2`, or `#Heading` for a flow of the same document).
     Flow(String),
+    /// A parallel node's failure policy (it runs its paths either way).
+    Parallel(BranchFailure),
 }
 
 impl Action {
@@ -155,6 +159,7 @@ impl Action {
             Action::Command { .. } => "command",
             Action::Ask(_) => "ask",
             Action::Flow(_) => "flow",
+            Action::Parallel(_) => "parallel",
         }
     }
 }
@@ -448,6 +453,18 @@ fn binding(
             &mut problems,
         );
     }
+    if let Some(p) = &b.parallel {
+        push(
+            BranchFailure::parse(p.get_ref()).map(Action::Parallel).ok_or_else(|| {
+                format!(
+                    "`parallel = \"{}\"`: expected `fail-fast` (a failed branch cancels the others) or `complete` (the others finish)",
+                    p.get_ref()
+                )
+            }),
+            span_of(p),
+            &mut problems,
+        );
+    }
     if let Some(f) = &b.fail {
         push(
             Ok(Action::Fail(f.get_ref().clone())),
@@ -641,6 +658,7 @@ const BIND_KEYS: &[&str] = &[
     "on-failure",
     "on_failure",
     "flow",
+    "parallel",
 ];
 
 /// Every unknown key in a syntactically valid bindings file, located by searching the text.

@@ -27,6 +27,10 @@ pub struct ChildCall<'a> {
     pub inputs: &'a [(String, String)],
     /// The child run's id.
     pub child: &'a str,
+    /// A parallel branch: the child runs the parent's own flow from this node…
+    pub start_at: Option<&'a str>,
+    /// …until it reaches this one (the join), which it does not run.
+    pub stop_at: Option<&'a str>,
 }
 
 /// How a child run ended (this time).
@@ -48,7 +52,17 @@ pub enum ChildOutcome {
 }
 
 /// Starts or continues child runs.
-pub trait Children {
+pub trait Children: Send {
+    /// Another runner like this one, for a parallel branch's thread.
+    fn fork(&self) -> Box<dyn Children + '_>;
+
+    /// Records a child run that stopped because a sibling branch failed as
+    /// cancelled (it will not run again).
+    fn cancel(&mut self, child: &str, why: &str);
+
+    /// How a child run stands now, if it was started.
+    fn outcome(&self, child: &str) -> Option<ChildOutcome>;
+
     /// Runs the child (a new one, or the one with this id continued) until it
     /// ends or suspends. The clock, the person and Ctrl-C are the parent's.
     fn run(

@@ -170,6 +170,7 @@ fn describe(action: &Action, params: &[(String, String)], key: &str, text: &str)
         Action::Fail(m) => format!("fail: {m}"),
         Action::Ask(q) => format!("ask a person: {}", q.as_deref().unwrap_or(text)),
         Action::Flow(f) => format!("run the flow {f} as a child run"),
+        Action::Parallel(p) => format!("run the paths at once ({p:?})"),
     }
 }
 

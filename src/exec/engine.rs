@@ -19,10 +19,12 @@ use crate::exec::bindings::{Action, Binding, Bindings, OnFailure};
 use crate::exec::child::{ChildCall, ChildOutcome, Children, child_id};
 use crate::exec::clock::{Clock, rfc3339};
 use crate::exec::event::{Event, EventSink, Origin};
+use crate::exec::parallel::{Branch, BranchFailure, Fork, run_branches};
 use crate::exec::plan::{Plan, Resolution, fill, linked_flow, match_text, resolve_placeholder};
 use crate::exec::process::{self, Ended, Spec};
 use crate::exec::prompt::{Answer, PromptError, Prompter, Scripted};
 use crate::exec::state::{Pending, Position, RunState};
+use crate::graph::join::{ParallelShape, parallel_shapes};
 use crate::graph::{Flow, NodeId, NodeKind, ParseGraph};
 
 /// What to do with a node that has no binding.
@@ -74,6 +76,12 @@ pub struct RunConfig {
     pub user: Option<String>,
     /// A child run's inputs: the subroutine's parameters (`FLOWRUN_PARAM_<NAME>`).
     pub inputs: Vec<(String, String)>,
+    /// A parallel branch's run starts at this node instead of the start…
+    pub start_at: Option<String>,
+    /// …and ends when it reaches this one (its join), without running it.
+    pub stop_at: Option<String>,
+    /// What a failed parallel branch does when the parallel's binding does not say.
+    pub branch_failure: Option<BranchFailure>,
 }
 
 impl RunConfig {
@@ -93,6 +101,9 @@ impl RunConfig {
             on_failure: None,
             user: None,
             inputs: Vec::new(),
+            start_at: None,
+            stop_at: None,
+            branch_failure: None,
         }
     }
 }
@@ -157,6 +168,10 @@ impl From<PromptError> for Performed {
 /// What an action did.
 enum Performed {
     Ok,
+    /// Go on along this branch (a parallel's `join`, or a one-path parallel's path).
+    Next(&'static str),
+    /// Every path of a parallel without a join reached its own end.
+    AllEnded(String),
     Skipped,
     Answer(Answer),
     Failed {
@@ -204,6 +219,7 @@ impl Ctx<'_> {
         // A child run looks after its own steps; starting it again continues it.
         self.scripted
             || self.subflow.is_some()
+            || self.kind == Some(NodeKind::Parallel)
             || self.binding.is_none_or(|b| {
                 b.idempotent || !matches!(b.action, Action::Run(_) | Action::Command { .. })
             })
@@ -215,6 +231,9 @@ impl Ctx<'_> {
         }
         if self.subflow.is_some() {
             return "flow".to_owned();
+        }
+        if self.kind == Some(NodeKind::Parallel) {
+            return "parallel".to_owned();
         }
         match self.binding {
             Some(b) => b.action.name().to_owned(),
@@ -240,7 +259,11 @@ pub fn run(
         origin: cfg.origin.clone(),
         at: e.now(),
     });
-    let Some(start) = e.flow.start() else {
+    let start = match &cfg.start_at {
+        Some(key) => g.lookup(key),
+        None => e.flow.start(),
+    };
+    let Some(start) = start else {
         return e.finish(Outcome::Failed {
             node: None,
             message: "the flow has no start".to_owned(),
@@ -274,7 +297,11 @@ pub fn resume(
         })
     };
     match &state.position {
-        Position::Start => match e.flow.start() {
+        Position::Start => match cfg
+            .start_at
+            .as_deref()
+            .map_or(e.flow.start(), |k| g.lookup(k))
+        {
             Some(s) => e.walk(Entry::Node(s)),
             None => e.finish(Outcome::Failed {
                 node: None,
@@ -313,6 +340,10 @@ struct Engine<'g, 'r, 'a> {
     steps: u64,
     visits: Vec<u32>,
     path: Vec<String>,
+    /// The shape of every reachable parallel node (its paths and join).
+    shapes: Vec<ParallelShape>,
+    /// A retried parallel step's previous branch runs: finished ones are kept.
+    previous_branches: Vec<String>,
 }
 
 impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
@@ -323,9 +354,13 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
         cfg: &'g RunConfig,
         rt: &'r mut Runtime<'a>,
     ) -> Self {
+        let flow = Flow::new(g);
+        let shapes = parallel_shapes(&flow);
         Engine {
             g,
-            flow: Flow::new(g),
+            flow,
+            shapes,
+            previous_branches: Vec::new(),
             plan,
             bindings,
             cfg,
@@ -376,6 +411,11 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             }
             let (id, end) = match entry {
                 Entry::Pending(id, p) => (id, self.continue_step(id, p)),
+                // A parallel branch ends where the paths join: the parent runs the join.
+                Entry::Node(id) if self.cfg.stop_at.as_deref() == Some(&self.g.node(id).key) => {
+                    let end = self.g.node(id).key.clone();
+                    return self.finish(Outcome::Completed { end });
+                }
                 Entry::Node(id) => {
                     if self.steps >= self.cfg.max_steps {
                         let message = format!(
@@ -432,6 +472,14 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
     /// Where `branch` leads from `id`, or why it leads nowhere.
     fn target(&self, id: NodeId, branch: &str) -> Result<NodeId, String> {
         let key = &self.g.node(id).key;
+        if branch == "join" {
+            return self
+                .shapes
+                .iter()
+                .find(|s| s.parallel == id)
+                .and_then(|s| s.join)
+                .ok_or_else(|| format!("parallel `{key}` has no join"));
+        }
         let edges = self.flow.successors(id);
         let next = edges.iter().find(|e| e.branch == branch);
         match next.map(|e| e.target) {
@@ -468,6 +516,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             return self.answered_step(&ctx, answer, a.by.as_deref(), started);
         }
         if p.decision.as_ref().is_some_and(|d| d.decision == "retry") {
+            self.previous_branches.clone_from(&p.children);
             return self.attempts(&ctx, p.attempt + 1, None);
         }
         if let Some((_, message)) = &p.failed {
@@ -489,6 +538,11 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 Performed::Ok => self.timer_fired(&ctx, until, started),
                 other => self.settle(&ctx, other, started),
             };
+        }
+        if ctx.kind == Some(NodeKind::Parallel) && !p.children.is_empty() && p.failed.is_none() {
+            // The branches pick up where they stopped; finished ones stay finished.
+            let performed = self.parallel(&ctx, p.attempt, Some(&p.children));
+            return self.settle(&ctx, performed, started);
         }
         if let (Some(child), Some(flow)) = (&p.child, ctx.subflow.clone()) {
             // The child run picks up where it stopped.
@@ -632,6 +686,18 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
     fn settle(&mut self, ctx: &Ctx<'_>, performed: Performed, started: Instant) -> StepEnd {
         match performed {
             Performed::Ok => self.step_finished(ctx, "ok", None, None, Some("next"), started),
+            Performed::Next(b) => self.step_finished(ctx, "ok", None, None, Some(b), started),
+            Performed::AllEnded(ends) => {
+                self.step_finished(
+                    ctx,
+                    "ok",
+                    None,
+                    Some(format!("every path ended ({ends})")),
+                    None,
+                    started,
+                );
+                StepEnd::Stop(self.finish(Outcome::Completed { end: ends }))
+            }
             Performed::Answer(a) => {
                 self.step_finished(ctx, "ok", None, None, Some(a.branch()), started)
             }
@@ -826,6 +892,9 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 },
             };
         }
+        if ctx.kind == Some(NodeKind::Parallel) {
+            return self.parallel(ctx, attempt, None);
+        }
         if let Some(flow) = &ctx.subflow {
             let child = child_id(&self.cfg.run_id, ctx.step, attempt);
             self.rt.sink.emit(&Event::ChildStarted {
@@ -873,8 +942,8 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             Action::Run(_) | Action::Command { .. } => {
                 self.run_program(ctx, argv.unwrap_or_default(), b)
             }
-            // Subroutines ran above.
-            Action::Flow(_) => Performed::Ok,
+            // Subroutines and parallels ran above.
+            Action::Flow(_) | Action::Parallel(_) => Performed::Ok,
             Action::Ask(question) => {
                 let q = question.clone().unwrap_or_else(|| ctx.text.clone());
                 self.ask(ctx, &q)
@@ -935,6 +1004,8 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             flow,
             inputs: ctx.params,
             child,
+            start_at: None,
+            stop_at: None,
         };
         match children.run(&call, self.rt.clock, self.rt.prompter, self.rt.interrupted) {
             ChildOutcome::Completed => Performed::Ok,
@@ -953,6 +1024,144 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 message: format!("in child run {child}: {message}"),
             },
             ChildOutcome::Interrupted => Performed::Interrupted,
+        }
+    }
+
+    /// Runs a parallel node's paths as branch runs and joins them. `existing`:
+    /// the branch runs of this attempt, when the step is picked up again.
+    fn parallel(&mut self, ctx: &Ctx<'_>, attempt: u32, existing: Option<&[String]>) -> Performed {
+        let unrunnable = |message: String| Performed::Failed {
+            message,
+            code: None,
+            holdable: false,
+        };
+        let Some(shape) = self.shapes.iter().find(|s| s.parallel == ctx.id).cloned() else {
+            return unrunnable(format!("`{}` is not a parallel node of this flow", ctx.key));
+        };
+        if !shape.is_structured() {
+            return unrunnable(format!(
+                "parallel `{}` has no well-defined join (see `flowrun check`)",
+                ctx.key
+            ));
+        }
+        if let [(path, _)] = shape.paths.as_slice() {
+            // One path: a plain step.
+            return Performed::Next(path);
+        }
+        let join = shape.join.map(|j| self.g.node(j).key.clone());
+        let base = child_id(&self.cfg.run_id, ctx.step, attempt);
+        let previous = std::mem::take(&mut self.previous_branches);
+        let branches: Vec<Branch> = shape
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(i, (path, first))| {
+                let child = match existing.and_then(|e| e.get(i)) {
+                    Some(id) => id.clone(),
+                    // A retry keeps the branches that finished.
+                    None => previous
+                        .get(i)
+                        .filter(|id| {
+                            self.rt.children.as_deref().and_then(|c| c.outcome(id))
+                                == Some(ChildOutcome::Completed)
+                        })
+                        .cloned()
+                        .unwrap_or_else(|| format!("{base}.{path}")),
+                };
+                Branch {
+                    path,
+                    start: self.g.node(*first).key.clone(),
+                    child,
+                }
+            })
+            .collect();
+        if existing.is_none() {
+            for b in &branches {
+                self.rt.sink.emit(&Event::ChildStarted {
+                    step: ctx.step,
+                    node: ctx.key.clone(),
+                    child: b.child.clone(),
+                    flow: format!("{} from `{}`", b.path, b.start),
+                    at: self.now(),
+                });
+            }
+            if let Some(e) = self.rt.sink.durable_error() {
+                return unrunnable(format!("cannot write the journal: {e}"));
+            }
+        }
+        let policy = ctx
+            .binding
+            .and_then(|b| match b.action {
+                Action::Parallel(p) => Some(p),
+                _ => None,
+            })
+            .or(self.cfg.branch_failure)
+            .unwrap_or(BranchFailure::FailFast);
+        let rt = &mut *self.rt;
+        let Some(children) = rt.children.as_deref_mut() else {
+            return unrunnable(format!(
+                "`{}` runs its paths as branch runs, but this run cannot start child runs",
+                ctx.key
+            ));
+        };
+        let joined = run_branches(
+            Fork {
+                parent: &self.cfg.run_id,
+                step: ctx.step,
+                node: &ctx.key,
+                join: join.as_deref(),
+                policy,
+                children,
+                clock: rt.clock,
+                prompter: rt.prompter,
+                interrupted: rt.interrupted,
+            },
+            &branches,
+        );
+        let about = |b: &Branch| format!("branch {} (run {})", b.path, b.child);
+        let mut failed = Vec::new();
+        let mut suspended = None;
+        let mut interrupted = false;
+        let mut ends = Vec::new();
+        for (b, o) in branches.iter().zip(&joined.outcomes) {
+            match o {
+                ChildOutcome::Completed => ends.push(b.child.clone()),
+                ChildOutcome::Failed(m) => failed.push(format!("{} failed: {m}", about(b))),
+                ChildOutcome::Suspended { reason, message } => {
+                    suspended.get_or_insert((reason.clone(), format!("{}: {message}", about(b))));
+                }
+                ChildOutcome::Interrupted => interrupted = true,
+            }
+        }
+        if !failed.is_empty() {
+            let cancelled = if joined.cancelled {
+                "; the other branches were cancelled (fail-fast)"
+            } else {
+                ""
+            };
+            return Performed::Failed {
+                message: format!("{}{cancelled}", failed.join("; ")),
+                code: None,
+                holdable: true,
+            };
+        }
+        if interrupted {
+            return Performed::Interrupted;
+        }
+        if let Some((reason, message)) = suspended {
+            return Performed::Suspend {
+                reason: match reason.as_str() {
+                    "waiting" => "waiting",
+                    "answer" => "answer",
+                    _ => "held",
+                },
+                until: None,
+                message,
+            };
+        }
+        match join {
+            Some(_) => Performed::Next("join"),
+            None => Performed::AllEnded(ends.join(", ")),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod duration;
 pub mod engine;
 pub mod event;
 pub mod journal;
+pub mod parallel;
 pub mod plan;
 pub mod process;
 pub mod prompt;

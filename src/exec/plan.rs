@@ -75,21 +75,6 @@ pub enum PlanProblem {
         #[help]
         help: String,
     },
-    /// A parallel node is reachable; parallel execution is not implemented yet.
-    #[error("`{key}` is a parallel node, which flowrun cannot execute yet")]
-    #[diagnostic(
-        code(flowrun::exec::parallel_not_executable),
-        help(
-            "parallel branches and subroutines are the next feature; until then, write the paths one after another"
-        )
-    )]
-    Parallel {
-        /// The node.
-        key: String,
-        /// Its definition.
-        #[label(primary, "parallel")]
-        span: Span,
-    },
     /// An argv placeholder that is not a parameter.
     #[error(
         "`{{{placeholder}}}` in the binding for `{key}` is not one of its parameters ({known})"
@@ -120,7 +105,6 @@ impl PlanProblem {
             PlanProblem::Unbound { span, .. }
             | PlanProblem::Ambiguous { span, .. }
             | PlanProblem::WrongAction { span, .. }
-            | PlanProblem::Parallel { span, .. }
             | PlanProblem::UnknownPlaceholder { span, .. } => *span,
         }
     }
@@ -158,13 +142,6 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
     for id in flow.steps() {
         let node = g.node(id);
         let Some(kind) = node.kind else { continue };
-        if kind == NodeKind::Parallel {
-            problems.push(PlanProblem::Parallel {
-                key: node.key.clone(),
-                span: node.key_span,
-            });
-            continue;
-        }
         let text = match_text(node.text.as_deref());
         let mut by_key = Vec::new();
         let mut by_text = Vec::new();
@@ -187,7 +164,9 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
             0 => {
                 // A subroutine whose `:>` link names a local flow file runs that flow.
                 let linked = kind == NodeKind::Subroutine && linked_flow(node).is_some();
-                if !matches!(kind, NodeKind::Start | NodeKind::End) && !linked {
+                // Start, end and parallel nodes need no binding.
+                if !matches!(kind, NodeKind::Start | NodeKind::End | NodeKind::Parallel) && !linked
+                {
                     problems.push(PlanProblem::Unbound {
                         key: node.key.clone(),
                         span: node.key_span,
@@ -202,6 +181,17 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                 let action = &bindings.bindings[index].action;
                 let condition = kind == NodeKind::Condition;
                 let subroutine = kind == NodeKind::Subroutine;
+                let parallel = kind == NodeKind::Parallel;
+                if matches!(action, Action::Parallel(_)) != parallel {
+                    problems.push(PlanProblem::WrongAction {
+                        key: node.key.clone(),
+                        kind: kind.name(),
+                        action: action.name(),
+                        span: node.key_span,
+                        help: "a parallel node runs its paths by itself; its binding only sets what a failed branch does: `parallel = \"fail-fast\"` or `parallel = \"complete\"`".to_owned(),
+                    });
+                    continue;
+                }
                 if matches!(action, Action::Flow(_)) && !subroutine {
                     problems.push(PlanProblem::WrongAction {
                         key: node.key.clone(),

@@ -56,8 +56,8 @@ pub enum PromptError {
     Failed(String),
 }
 
-/// Asks a person.
-pub trait Prompter {
+/// Asks a person. `Send`, so parallel branches can share one person (in turns).
+pub trait Prompter: Send {
     /// A manual step: returns `true` when the person says it is done, `false` when it failed.
     fn confirm(
         &mut self,
@@ -178,6 +178,32 @@ impl<R: BufRead + Send + 'static> Prompter for LinePrompter<R> {
             }
             eprintln!("    please answer yes or no");
         }
+    }
+}
+
+/// One prompter shared by parallel branches: one question at a time.
+pub struct SharedPrompter<'a, 'p>(pub &'a std::sync::Mutex<&'p mut dyn Prompter>);
+
+impl Prompter for SharedPrompter<'_, '_> {
+    fn confirm(
+        &mut self,
+        key: &str,
+        text: &str,
+        instructions: Option<&str>,
+    ) -> Result<(bool, Option<String>), PromptError> {
+        let mut p = self
+            .0
+            .lock()
+            .map_err(|_| PromptError::Failed("another branch's prompt failed".to_owned()))?;
+        p.confirm(key, text, instructions)
+    }
+
+    fn ask(&mut self, key: &str, question: &str) -> Result<Reply, PromptError> {
+        let mut p = self
+            .0
+            .lock()
+            .map_err(|_| PromptError::Failed("another branch's prompt failed".to_owned()))?;
+        p.ask(key, question)
     }
 }
 

@@ -117,8 +117,10 @@ pub struct Pending {
     pub suspended: Option<String>,
     /// The last output lines (evidence for an in-doubt step).
     pub output_tail: Vec<String>,
-    /// A subroutine's child run.
+    /// A subroutine's child run (the latest).
     pub child: Option<String>,
+    /// Every child run of this attempt: a subroutine's, or a parallel node's branches.
+    pub children: Vec<String>,
 }
 
 /// Where the next step begins.
@@ -291,6 +293,7 @@ impl RunState {
             Event::ChildStarted { step, child, .. } => {
                 if let Some(p) = self.pending_mut(*step) {
                     p.child = Some(child.clone());
+                    p.children.push(child.clone());
                 }
                 if let Some(v) = self.view_mut(*step) {
                     v.children.push(child.clone());
@@ -318,6 +321,7 @@ impl RunState {
                     p.suspended = None;
                     p.output_tail.clear();
                     p.child = None;
+                    p.children.clear();
                     if let Some(v) = self.view_mut(*step) {
                         v.attempts = *attempt;
                         "running".clone_into(&mut v.status);
@@ -353,6 +357,7 @@ impl RunState {
                     suspended: None,
                     output_tail: Vec::new(),
                     child: None,
+                    children: Vec::new(),
                 }));
                 self.timeline.push(StepView {
                     step: *step,
