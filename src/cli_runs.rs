@@ -193,25 +193,42 @@ fn open(store: &Store, run: &str) -> Result<Opened, Refusal> {
     Ok(Opened { dir, read, state })
 }
 
-/// The run a command about a run acts on: the run itself or, when it waits
-/// inside a subroutine, the child run (and its child…) it waits in, locked.
-fn innermost(store: &Store, o: Opened) -> Result<(Opened, Vec<RunLock>), Refusal> {
-    let mut o = o;
+/// The runs a command about a run acts on: the run itself or, when it waits
+/// inside subroutines or parallel branches, the unfinished child runs it waits
+/// in (and theirs…), innermost first, each locked. `all`: every unfinished run
+/// of the tree (for abort), not only the innermost ones.
+fn waiting_in(store: &Store, o: Opened, all: bool) -> Result<(Vec<Opened>, Vec<RunLock>), Refusal> {
+    let mut out = Vec::new();
     let mut locks = Vec::new();
-    while let Some(child) = o.state.pending().and_then(|p| p.child.clone()) {
-        if o.state.status.is_final() {
-            break;
+    let mut todo = vec![o];
+    while let Some(o) = todo.pop() {
+        let children: Vec<String> = if o.state.status.is_final() {
+            Vec::new()
+        } else {
+            o.state
+                .pending()
+                .map(|p| p.children.clone())
+                .unwrap_or_default()
+        };
+        let mut open_children = Vec::new();
+        for child in children {
+            let Ok(dir) = store.open(&child) else {
+                continue;
+            };
+            let lock = dir.lock()?;
+            let c = open(store, &dir.path.display().to_string())?;
+            if !c.state.status.is_final() {
+                locks.push(lock);
+                open_children.push(c);
+            }
         }
-        let Ok(dir) = store.open(&child) else { break };
-        let lock = dir.lock()?;
-        let c = open(store, &dir.path.display().to_string())?;
-        if c.state.status.is_final() {
-            break;
+        if open_children.is_empty() || all {
+            out.push(o);
         }
-        locks.push(lock);
-        o = c;
+        todo.extend(open_children);
     }
-    Ok((o, locks))
+    out.reverse();
+    Ok((out, locks))
 }
 
 /// Opens the journal for appending, cutting a torn last line off (journaled).
@@ -565,8 +582,19 @@ fn answer_inner(args: &AnswerArgs) -> Result<ExitCode, Refusal> {
     let _lock: RunLock = dir.lock()?;
     let top = open(&store, &dir.path.display().to_string())?;
     let top_id = top.dir.id.clone();
-    // Inside a subroutine, the question is the child run's.
-    let (o, _child_locks) = innermost(&store, top)?;
+    // Inside a subroutine or a branch, the question is that child run's.
+    let (mut leaves, _child_locks) = waiting_in(&store, top, false)?;
+    let at_node = leaves
+        .iter()
+        .position(|l| l.state.pending().is_some_and(|p| p.node == args.node))
+        .unwrap_or(0);
+    if leaves.is_empty() {
+        return Err(Refusal(
+            EXIT_INVALID,
+            format!("run {top_id} waits for nothing"),
+        ));
+    }
+    let o = leaves.swap_remove(at_node);
     let s = &o.state;
     if s.status.is_final() {
         return Err(Refusal(
@@ -668,24 +696,13 @@ fn abort_inner(args: &AbortArgs) -> Result<ExitCode, Refusal> {
             ),
         ));
     }
-    // Abort the child runs it waits in too.
-    let mut chain = Vec::new();
-    let mut locks = Vec::new();
-    let mut current = o.state.pending().and_then(|p| p.child.clone());
-    while let Some(child) = current {
-        let Ok(dir) = store.open(&child) else { break };
-        locks.push(dir.lock()?);
-        let c = open(&store, &dir.path.display().to_string())?;
-        if c.state.status.is_final() {
-            break;
-        }
-        current = c.state.pending().and_then(|p| p.child.clone());
-        chain.push(c);
+    // Abort the child runs it waits in too, innermost first.
+    let (runs, _locks) = waiting_in(&store, o, true)?;
+    let mut code = ExitCode::SUCCESS;
+    for r in &runs {
+        code = abort_one(r, args)?;
     }
-    for c in chain.iter().rev() {
-        abort_one(c, args)?;
-    }
-    abort_one(&o, args)
+    Ok(code)
 }
 
 /// Journals an abort of one run.
@@ -845,7 +862,7 @@ fn flow_text(o: &Opened, accept: bool) -> Result<(String, Vec<String>), Refusal>
     Ok((current, changes))
 }
 
-/// Journals `what` (retry or skip) in the innermost child run the parent waits in.
+/// Journals `what` (retry or skip) in every held child run the parent waits in.
 fn decide_in_child(
     store: &Store,
     parent: &Opened,
@@ -854,48 +871,58 @@ fn decide_in_child(
     by: Option<&String>,
 ) -> Result<(), Refusal> {
     let top = open(store, &parent.dir.path.display().to_string())?;
-    let (child, _locks) = innermost(store, top)?;
-    let Some(p) = child.state.pending() else {
+    let (leaves, _locks) = waiting_in(store, top, false)?;
+    let held: Vec<&Opened> = leaves
+        .iter()
+        .filter(|l| matches!(&l.state.status, Status::Suspended { reason, .. } if reason == "held" || reason == "interrupted") || matches!(l.state.status, Status::Active))
+        .filter(|l| l.state.pending().is_some())
+        .collect();
+    if held.is_empty() {
         return Err(Refusal(
             EXIT_INVALID,
             format!(
-                "child run {} is not held at a step: nothing to {what}",
-                child.state.run_id
-            ),
-        ));
-    };
-    let snapshot = std::fs::read_to_string(child.dir.snapshot()).unwrap_or_default();
-    let analysis = crate::analyze(&snapshot);
-    let kind = analysis
-        .graph
-        .lookup(&p.node)
-        .and_then(|id| analysis.graph.node(id).kind);
-    if what == "skip" && kind == Some(NodeKind::Condition) {
-        return Err(Refusal(
-            EXIT_INVALID,
-            format!(
-                "`{}` (in child run {}) is a condition: it cannot be skipped; answer it",
-                p.node, child.state.run_id
+                "no step is held in run {}: nothing to {what}",
+                parent.state.run_id
             ),
         ));
     }
-    let at = run_now(&child.state);
-    let mut j = appender(&child, &at)?;
-    j.emit(&Event::Decided {
-        step: Some(p.step),
-        node: Some(p.node.clone()),
-        decision: what.to_owned(),
-        by: user(by),
-        reason,
-        at,
-    });
-    match j.error() {
-        Some(e) => Err(Refusal(
-            EXIT_JOURNAL,
-            format!("cannot write {}: {e}", child.dir.journal().display()),
-        )),
-        None => Ok(()),
+    for child in held {
+        let Some(p) = child.state.pending() else {
+            continue;
+        };
+        let snapshot = std::fs::read_to_string(child.dir.snapshot()).unwrap_or_default();
+        let analysis = crate::analyze(&snapshot);
+        let kind = analysis
+            .graph
+            .lookup(&p.node)
+            .and_then(|id| analysis.graph.node(id).kind);
+        if what == "skip" && kind == Some(NodeKind::Condition) {
+            return Err(Refusal(
+                EXIT_INVALID,
+                format!(
+                    "`{}` (in child run {}) is a condition: it cannot be skipped; answer it",
+                    p.node, child.state.run_id
+                ),
+            ));
+        }
+        let at = run_now(&child.state);
+        let mut j = appender(child, &at)?;
+        j.emit(&Event::Decided {
+            step: Some(p.step),
+            node: Some(p.node.clone()),
+            decision: what.to_owned(),
+            by: user(by),
+            reason: reason.clone(),
+            at,
+        });
+        if let Some(e) = j.error() {
+            return Err(Refusal(
+                EXIT_JOURNAL,
+                format!("cannot write {}: {e}", child.dir.journal().display()),
+            ));
+        }
     }
+    Ok(())
 }
 
 fn setting<'a>(s: &'a RunState, key: &str) -> Option<&'a serde_json::Value> {

@@ -758,7 +758,9 @@ fn max_visits_ends_a_10_000_round_loop() {
         LOOP,
         "[[bind]]\nnode = \"op\"\nlog = \"tick\"\nmax-visits = 10000\n\n[[bind]]\nnode = \"c\"\ncommand = [\"/bin/false\"]\n",
     );
+    // 20 000 steps with 10 000 commands, journaled: minutes on a busy 2-core machine.
     s.execute(&["--max-steps", "100000"])
+        .timeout(std::time::Duration::from_secs(600))
         .assert()
         .code(1)
         .stderr(contains(

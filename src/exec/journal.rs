@@ -1,10 +1,10 @@
 //! The journal: a run's events as versioned JSON Lines, append-only.
 //!
 //! Each line is one [`Record`]: `{"v":1,"seq":N,"time":"…","event":"…",…}`.
-//! Write-ahead: records that decide what happens next (a step starting or
-//! finishing, an answer, a timer, a suspension) are fsync'd before `emit`
-//! returns, so an action never starts unless its `step_started` is on disk.
-//! Output lines are written but not synced one by one.
+//! Write-ahead: records that decide what happens next (a program's step
+//! starting or finishing, an answer, a timer, a suspension) are fsync'd before
+//! `emit` returns, so an action never starts unless its `step_started` is on
+//! disk (see `Journal::must_sync`). Output lines are written, not synced.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -40,6 +40,8 @@ pub struct Journal {
     seq: u64,
     sync: bool,
     error: Option<std::io::Error>,
+    /// The step whose start was synced: its end is synced too.
+    effect_step: Option<u64>,
     /// Test hook (`FLOWRUN_CRASH_AFTER`): SIGKILL this process after its Nth
     /// record, counted over every journal the process writes.
     crash_after: Option<u64>,
@@ -54,6 +56,7 @@ impl Journal {
             seq,
             sync,
             error: None,
+            effect_step: None,
             crash_after: None,
         }
     }
@@ -62,6 +65,26 @@ impl Journal {
     /// every journal this process writes) is on disk: for crash tests.
     pub fn crash_after(&mut self, n: Option<u64>) {
         self.crash_after = n;
+    }
+
+    /// Whether a record must be on disk before the run goes on. Write-ahead for
+    /// what flowrun cannot take back: the start and end of a step that runs a
+    /// program, a child run or branches; a timer's instant (never recomputed);
+    /// answers, decisions, suspensions and the end of the run. A step that is
+    /// safe to repeat (log, wait, a question, start/end) is synced with the next
+    /// such record; losing it to a power cut only repeats it. (A killed process
+    /// loses nothing it wrote: the kernel has it.)
+    fn must_sync(&mut self, event: &Event) -> bool {
+        match event {
+            Event::Output { .. } => false,
+            Event::StepStarted { step, action, .. } => {
+                let effect = matches!(action.as_str(), "run" | "command" | "flow" | "parallel");
+                self.effect_step = effect.then_some(*step);
+                effect
+            }
+            Event::StepFinished { step, .. } => self.effect_step.take() == Some(*step),
+            _ => true,
+        }
     }
 
     /// The number of the last record written.
@@ -80,7 +103,7 @@ impl Journal {
         line.push(b'\n');
         // One write per record: a crash leaves at most the last line torn.
         self.file.write_all(&line)?;
-        if self.sync && !matches!(event, Event::Output { .. }) {
+        if self.sync && self.must_sync(event) {
             self.file.sync_data()?;
         }
         self.seq += 1;
