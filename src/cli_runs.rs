@@ -867,7 +867,7 @@ fn decide_in_child(
     store: &Store,
     parent: &Opened,
     what: &str,
-    reason: Option<String>,
+    reason: Option<&str>,
     by: Option<&String>,
 ) -> Result<(), Refusal> {
     let top = open(store, &parent.dir.path.display().to_string())?;
@@ -912,7 +912,7 @@ fn decide_in_child(
             node: Some(p.node.clone()),
             decision: what.to_owned(),
             by: user(by),
-            reason: reason.clone(),
+            reason: reason.map(str::to_owned),
             at,
         });
         if let Some(e) = j.error() {
@@ -947,7 +947,7 @@ fn continue_run(
         if o.state.pending().and_then(|p| p.child.as_ref()).is_some() {
             // Held inside a subroutine: the decision is the child run's; the parent
             // then resumes it.
-            decide_in_child(&store, &o, what, reason.clone(), args.by.as_ref())?;
+            decide_in_child(&store, &o, what, reason.as_deref(), args.by.as_ref())?;
             o = open(&store, &dir.path.display().to_string())?;
             decision = None;
         }
