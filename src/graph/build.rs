@@ -127,23 +127,7 @@ impl Builder {
                 .push(u32::try_from(self.live.len()).unwrap_or(u32::MAX));
             self.live.push((key, id));
         }
-        self.graph.add_node(Node {
-            kind: NodeKind::from_name(&d.kind),
-            key: d.key,
-            type_name: d.kind,
-            text: d.text,
-            flowstate: d.flowstate,
-            link: d.link,
-            target: d.target,
-            callback: d.callback,
-            params: d.params,
-            line_styles: Vec::new(),
-            annotations: Vec::new(),
-            span: d.span,
-            key_span: d.key_span,
-            kind_span: d.kind_span,
-            text_span: d.text_span,
-        });
+        self.graph.add_node(Node::new(d));
         self.heads.push(NO_SLOT);
         self.slot_counts.push(0);
     }
@@ -261,7 +245,7 @@ impl Builder {
             _ => None,
         };
         match slot {
-            Some(s) => js::set_property(&mut node.annotations, s, ann.text.clone()),
+            Some(s) => js::set_property(node.annotations_mut(), s, ann.text.clone()),
             None => self.events.push(Event::DroppedAnnotation {
                 span: ann.span,
                 reason: match node.kind {
@@ -299,7 +283,7 @@ impl Builder {
             match serde_json::from_str::<serde_json::Value>(&to.style) {
                 Ok(value) => {
                     let key = self.graph[next.0].key.clone();
-                    let styles = &mut self.graph[cur.0].line_styles;
+                    let styles = self.graph[cur.0].line_styles_mut();
                     js::set_property(styles, &key, value);
                     js::js_property_order(styles);
                 }
