@@ -183,14 +183,19 @@ impl Builder {
             };
             let target = next_real.map(|t| t.0);
             let span = tok.span.join(next.span);
-            self.assign(id, &tok.branch, target, next, direction, span);
+            // Each token's branch is assigned once (after its annotation): move it.
+            let branch = std::mem::take(&mut c.tokens[i].branch);
+            let Some(next) = c.tokens.get(i + 1) else {
+                break;
+            };
+            self.assign(id, branch, target, next, direction, span);
         }
     }
 
     fn assign(
         &mut self,
         id: NodeId,
-        branch: &str,
+        branch: String,
         target: Option<NodeIndex>,
         next: &crate::syntax::Token,
         direction: Option<String>,
@@ -211,7 +216,7 @@ impl Builder {
                 if !same {
                     self.events.push(Event::Overwritten {
                         node: id,
-                        branch: branch.to_owned(),
+                        branch,
                         old: slot.span,
                         new: span,
                     });
@@ -233,7 +238,7 @@ impl Builder {
         };
         self.slots.push(Slot {
             next: self.heads[id.index()],
-            branch: branch.to_owned(),
+            branch,
             order,
             target,
             name,
