@@ -87,7 +87,7 @@ pub(crate) fn split<'a, 'p>(
 /// The match of the JS regex `/\(.*\)/` (leftmost, greedy; `.` stops at line terminators).
 pub(crate) fn paren_group(s: &str) -> Option<Range<usize>> {
     let mut from = 0;
-    while let Some(rel) = s[from..].find('(') {
+    while let Some(rel) = memchr::memchr(b'(', &s.as_bytes()[from..]) {
         let open = from + rel;
         let line = &s[open + 1..];
         let stop = line

@@ -100,7 +100,7 @@ fn last_line_start(text: &str, trimmed: std::ops::Range<usize>) -> usize {
 }
 
 fn line_len(input: &str) -> usize {
-    input.find('\n').unwrap_or(input.len())
+    memchr::memchr(b'\n', input.as_bytes()).unwrap_or(input.len())
 }
 
 fn floor_boundary(s: &str, mut at: usize) -> usize {
@@ -166,7 +166,7 @@ fn definition(stmt: &StmtText<'_>) -> Definition {
         kind_len = a.len();
         link = Some(b.to_owned());
     }
-    if let Some(nl) = kind.find('\n') {
+    if let Some(nl) = memchr::memchr(b'\n', kind.as_bytes()) {
         kind = &kind[..nl];
         kind_len = nl;
     }
@@ -183,7 +183,7 @@ fn definition(stmt: &StmtText<'_>) -> Definition {
 
     let mut flowstate = None;
     if let Some(t) = text.filter(|t| !t.is_empty()) {
-        if let Some(bar) = t.rfind('|') {
+        if let Some(bar) = memchr::memrchr(b'|', t.as_bytes()) {
             flowstate = Some(js::trim(&t[bar + 1..]).to_owned());
             text = Some(&t[..bar]);
         }
@@ -277,7 +277,7 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
         }
         None => (next, None),
     };
-    let key_len = if tok.contains(')') {
+    let key_len = if memchr::memchr(b')', tok.as_bytes()).is_some() {
         let open = js::index_of(&tok, "(");
         js::substring(&tok, 0, open).end
     } else {
@@ -290,7 +290,7 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
     } else {
         stmt.span(range.clone())
     };
-    let spec_span = match (raw.find('('), raw.find(')')) {
+    let spec_span = match (js::find(raw, "("), js::find(raw, ")")) {
         (Some(o), Some(c)) if o < c => Some(stmt.span(range.start + o..range.start + c + 1)),
         _ => None,
     };
