@@ -71,15 +71,12 @@ pub(crate) fn split<'a, 'p>(
     std::iter::from_fn(move || {
         let start = from?;
         let rest = s.get(start..)?;
-        match find(rest, pat).filter(|_| !pat.is_empty()) {
-            Some(i) => {
-                from = Some(start + i + pat.len());
-                Some((&rest[..i], start..start + i))
-            }
-            None => {
-                from = None;
-                Some((rest, start..s.len()))
-            }
+        if let Some(i) = find(rest, pat).filter(|_| !pat.is_empty()) {
+            from = Some(start + i + pat.len());
+            Some((&rest[..i], start..start + i))
+        } else {
+            from = None;
+            Some((rest, start..s.len()))
         }
     })
 }
