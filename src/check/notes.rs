@@ -69,7 +69,7 @@ impl Notes {
 fn glued_lines(text: &str, span: Span) -> impl Iterator<Item = Span> + '_ {
     let body = text.get(span.range()).unwrap_or_default();
     // Nearly every statement is one line: skip it without splitting.
-    let first_end = body.find('\n').unwrap_or(body.len());
+    let first_end = memchr::memchr(b'\n', body.as_bytes()).unwrap_or(body.len());
     let mut at = span.start + first_end + 1;
     body.get(first_end + 1..)
         .filter(|_| first_end < body.len())

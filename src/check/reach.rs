@@ -1,8 +1,5 @@
 //! Reachability: unreachable nodes, `yes` cycles, loops with no way out, dead ends.
 
-use petgraph::algo::kosaraju_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
-
 use crate::check::{Problem, quoted_list};
 use crate::graph::{Flow, NodeId, NodeKind, ParseGraph};
 
@@ -41,94 +38,285 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         });
     }
 
-    // The flow as a petgraph over reachable nodes.
-    let steps: Vec<NodeId> = flow.steps().collect();
-    let mut index = vec![None; g.node_count()];
-    let mut fg: DiGraph<NodeId, &'static str> = DiGraph::with_capacity(steps.len(), steps.len());
-    for &s in &steps {
-        index[s.index()] = Some(fg.add_node(s));
-    }
-    for &s in &steps {
-        for e in flow.follow(s) {
-            if let (Some(a), Some(t)) = (index[s.index()], e.target.and_then(|t| index[t.index()]))
-            {
-                fg.add_edge(a, t, e.branch);
+    // The flow's edges between reachable nodes, as compact lists by node index.
+    let n = g.node_count();
+    let mut first = Vec::with_capacity(n + 1);
+    let mut targets: Vec<u32> = Vec::with_capacity(n);
+    let mut dead_ends = Vec::new();
+    for (id, node) in g.nodes() {
+        first.push(index32(targets.len()));
+        if !flow.is_reachable(id) {
+            continue;
+        }
+        let mut any = false;
+        for e in flow.follow(id) {
+            any = true;
+            if let Some(t) = e.target {
+                targets.push(index32(t.index()));
             }
         }
-    }
-
-    // `yes` cycles among conditions.
-    let mut yes_graph: DiGraph<NodeId, ()> = DiGraph::new();
-    let mut yes_index = vec![None; g.node_count()];
-    for &s in &steps {
-        if g.node(s).kind == Some(NodeKind::Condition) {
-            yes_index[s.index()] = Some(yes_graph.add_node(s));
-        }
-    }
-    for &s in &steps {
-        if let Some(a) = yes_index[s.index()] {
-            if let Some(t) = g.branch(s, "yes").and_then(|b| b.target()) {
-                if let Some(b) = yes_index[t.index()] {
-                    yes_graph.add_edge(a, b, ());
-                }
-            }
-        }
-    }
-    for scc in kosaraju_scc(&yes_graph) {
-        let cyclic = scc.len() > 1 || scc.iter().any(|&n| yes_graph.contains_edge(n, n));
-        if !cyclic {
-            continue;
-        }
-        let mut nodes: Vec<NodeId> = scc.iter().map(|&n| yes_graph[n]).collect();
-        nodes.sort();
-        let first = nodes[0];
-        let span = g
-            .branch(first, "yes")
-            .map_or(g.node(first).key_span, |b| b.span());
-        out.push(Problem::YesCycle {
-            keys: quoted_list(nodes.iter().map(|n| g.node(*n).key.as_str())),
-            span,
-        });
-    }
-
-    // Which reachable nodes can still reach an end?
-    let mut can_end = vec![false; fg.node_count()];
-    let mut stack: Vec<NodeIndex> = fg
-        .node_indices()
-        .filter(|&n| g.node(fg[n]).kind == Some(NodeKind::End))
-        .collect();
-    while let Some(n) = stack.pop() {
-        if std::mem::replace(&mut can_end[n.index()], true) {
-            continue;
-        }
-        stack.extend(fg.neighbors_directed(n, petgraph::Direction::Incoming));
-    }
-    for scc in kosaraju_scc(&fg) {
-        let cyclic = scc.len() > 1 || scc.iter().any(|&n| fg.contains_edge(n, n));
-        if cyclic && scc.iter().all(|&n| !can_end[n.index()]) {
-            let first = scc.iter().map(|&n| fg[n]).min().unwrap_or(start);
-            out.push(Problem::NoWayOut {
-                key: g.node(first).key.clone(),
-                span: g.node(first).key_span,
-            });
-        }
-    }
-
-    // Dead ends: nothing follows and not an end.
-    for &s in &steps {
-        let node = g.node(s);
-        let Some(kind) = node.kind else { continue };
-        // A condition's missing branches have their own warning; a parallel with
-        // no path at all is a dead end like any other node.
-        if matches!(kind, NodeKind::End | NodeKind::Condition) {
-            continue;
-        }
-        if flow.follow(s).next().is_none() {
-            out.push(Problem::DeadEnd {
+        // Dead ends: nothing follows and not an end. A condition's missing branches
+        // have their own warning; a parallel with no path at all is a dead end like
+        // any other node.
+        if !any
+            && node
+                .kind
+                .is_some_and(|k| !matches!(k, NodeKind::End | NodeKind::Condition))
+        {
+            dead_ends.push(Problem::DeadEnd {
                 key: node.key.clone(),
                 span: node.key_span,
             });
         }
     }
+    first.push(index32(targets.len()));
+    let flow_graph = Lists { first, targets };
+
+    // `yes` cycles among conditions: each has at most one `yes`, so the cycles
+    // are found by walking each chain once.
+    let is_condition = |id: NodeId| g.node(id).kind == Some(NodeKind::Condition);
+    let yes_of = |id: NodeId| {
+        g.branch(id, "yes")
+            .and_then(|b| b.target())
+            .filter(|t| is_condition(*t))
+    };
+    // 0: not seen; 1: on the chain being walked; 2: done.
+    let mut state = vec![0u8; n];
+    let mut chain = Vec::new();
+    for id in flow.steps() {
+        if !is_condition(id) || state[id.index()] != 0 {
+            continue;
+        }
+        chain.clear();
+        let mut at = Some(id);
+        while let Some(c) = at {
+            match state[c.index()] {
+                0 => {
+                    state[c.index()] = 1;
+                    chain.push(c);
+                    at = yes_of(c);
+                }
+                1 => {
+                    let from = chain.iter().position(|x| *x == c).unwrap_or(0);
+                    let mut nodes = chain[from..].to_vec();
+                    nodes.sort();
+                    let first = nodes[0];
+                    let span = g
+                        .branch(first, "yes")
+                        .map_or(g.node(first).key_span, |b| b.span());
+                    out.push(Problem::YesCycle {
+                        keys: quoted_list(nodes.iter().map(|n| g.node(*n).key.as_str())),
+                        span,
+                    });
+                    break;
+                }
+                _ => break,
+            }
+        }
+        for c in &chain {
+            state[c.index()] = 2;
+        }
+    }
+    drop(state);
+
+    // Loops with no way out: cyclic components of the flow from which no end can be reached.
+    let is_end = |i: usize| g.node(node_id(i)).kind == Some(NodeKind::End);
+    for trap in traps(&flow_graph, is_end, |i| flow.is_reachable(node_id(i))) {
+        let first = node_id(trap);
+        out.push(Problem::NoWayOut {
+            key: g.node(first).key.clone(),
+            span: g.node(first).key_span,
+        });
+    }
+
+    out.extend(dead_ends);
     out
+}
+
+/// A node index as stored in [`Lists`] (flows have far fewer than 2³² nodes).
+fn index32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// The node at an index of the parse graph.
+fn node_id(i: usize) -> NodeId {
+    NodeId::from_index(i)
+}
+
+/// Each node's successors: `targets[first[i]..first[i + 1]]`.
+struct Lists {
+    first: Vec<u32>,
+    targets: Vec<u32>,
+}
+
+impl Lists {
+    fn successors(&self, i: usize) -> &[u32] {
+        let from = self.first.get(i).map_or(0, |&f| f as usize);
+        let to = self.first.get(i + 1).map_or(from, |&t| t as usize);
+        self.targets.get(from..to).unwrap_or_default()
+    }
+}
+
+/// The cyclic strongly connected components, among the nodes `in_graph`, from
+/// which no node `is_end` can be reached: each as its smallest node index.
+///
+/// Tarjan's algorithm without recursion (a flow may be a million nodes deep): a
+/// component is complete only after every component it reaches, so whether it
+/// can reach an end is known when it is complete.
+fn traps(
+    lists: &Lists,
+    is_end: impl Fn(usize) -> bool,
+    in_graph: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    const UNSEEN: u32 = u32::MAX;
+    let n = lists.first.len().saturating_sub(1);
+    // Per node: its visit number, the lowest visit number it reaches, and
+    // (once its component is complete) whether an end can be reached from it.
+    let mut order = vec![UNSEEN; n];
+    let mut low = vec![0u32; n];
+    let mut done = vec![false; n];
+    let mut can_end = vec![false; n];
+    let mut stack: Vec<u32> = Vec::new();
+    // The walk: (node, how many of its successors were entered).
+    let mut walk: Vec<(u32, u32)> = Vec::new();
+    let mut next = 0u32;
+    let mut out = Vec::new();
+    for root in 0..n {
+        if order[root] != UNSEEN || !in_graph(root) {
+            continue;
+        }
+        walk.push((index32(root), 0));
+        order[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(index32(root));
+        while let Some(&mut (v, ref mut k)) = walk.last_mut() {
+            let vi = v as usize;
+            let succ = lists.successors(vi);
+            if let Some(&w) = succ.get(*k as usize) {
+                *k += 1;
+                let wi = w as usize;
+                if order[wi] == UNSEEN {
+                    order[wi] = next;
+                    low[wi] = next;
+                    next += 1;
+                    stack.push(w);
+                    walk.push((w, 0));
+                } else if !done[wi] {
+                    low[vi] = low[vi].min(order[wi]);
+                }
+                continue;
+            }
+            walk.pop();
+            if let Some(&(u, _)) = walk.last() {
+                low[u as usize] = low[u as usize].min(low[vi]);
+            }
+            if low[vi] != order[vi] {
+                continue;
+            }
+            // `v` is the root of a complete component: the stack down to `v`.
+            let at = stack.iter().rposition(|&x| x == v).unwrap_or(0);
+            let members = &stack[at..];
+            let mut ends = false;
+            let mut smallest = vi;
+            let mut cyclic = members.len() > 1;
+            for &m in members {
+                let mi = m as usize;
+                smallest = smallest.min(mi);
+                ends |= is_end(mi);
+                for &t in lists.successors(mi) {
+                    let ti = t as usize;
+                    ends |= done[ti] && can_end[ti];
+                    cyclic |= ti == mi;
+                }
+            }
+            for &m in members {
+                done[m as usize] = true;
+                can_end[m as usize] = ends;
+            }
+            stack.truncate(at);
+            if cyclic && !ends {
+                out.push(smallest);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use petgraph::algo::kosaraju_scc;
+    use petgraph::graph::DiGraph;
+    use proptest::prelude::*;
+
+    use super::{Lists, index32, traps};
+
+    fn lists(n: usize, edges: &[(usize, usize)]) -> Lists {
+        let mut first = Vec::new();
+        let mut targets = Vec::new();
+        for i in 0..n {
+            first.push(index32(targets.len()));
+            targets.extend(
+                edges
+                    .iter()
+                    .filter(|(a, _)| *a == i)
+                    .map(|(_, b)| index32(*b)),
+            );
+        }
+        first.push(index32(targets.len()));
+        Lists { first, targets }
+    }
+
+    /// The traps by petgraph: reverse reachability from the ends, then Kosaraju.
+    fn reference(n: usize, edges: &[(usize, usize)], ends: &[bool]) -> Vec<usize> {
+        let mut g: DiGraph<(), ()> = DiGraph::new();
+        let nodes: Vec<_> = (0..n).map(|_| g.add_node(())).collect();
+        for &(a, b) in edges {
+            g.add_edge(nodes[a], nodes[b], ());
+        }
+        let mut can_end = vec![false; n];
+        let mut stack: Vec<usize> = (0..n).filter(|&i| ends[i]).collect();
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut can_end[i], true) {
+                continue;
+            }
+            stack.extend(edges.iter().filter(|(_, b)| *b == i).map(|(a, _)| *a));
+        }
+        let mut out: Vec<usize> = kosaraju_scc(&g)
+            .into_iter()
+            .filter(|scc| scc.len() > 1 || g.contains_edge(scc[0], scc[0]))
+            .filter(|scc| scc.iter().all(|n| !can_end[n.index()]))
+            .map(|scc| scc.iter().map(|n| n.index()).min().unwrap())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn traps_agree_with_kosaraju(
+            n in 1usize..12,
+            raw in proptest::collection::vec((0usize..12, 0usize..12), 0..30),
+            ends in proptest::collection::vec(any::<bool>(), 12),
+        ) {
+            let edges: Vec<_> = raw.into_iter().map(|(a, b)| (a % n, b % n)).collect();
+            let mut got = traps(&lists(n, &edges), |i| ends[i], |_| true);
+            got.sort_unstable();
+            prop_assert_eq!(got, reference(n, &edges, &ends));
+        }
+    }
+
+    #[test]
+    fn a_million_deep_chain_does_not_overflow() {
+        let n = 1_000_000;
+        let mut edges: Vec<(usize, usize)> = (0..n - 1).map(|i| (i, i + 1)).collect();
+        edges.push((n - 1, n - 2));
+        let l = Lists {
+            // Node i's one edge is edge i.
+            first: (0..=n).map(index32).collect(),
+            targets: edges.iter().map(|(_, b)| index32(*b)).collect(),
+        };
+        assert_eq!(traps(&l, |_| false, |_| true), vec![n - 2]);
+    }
 }

@@ -3,7 +3,8 @@
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::graph::{
-    BuildError, Edge, Event, FxHashMap, Key, Node, NodeId, NodeKind, ParseGraph, Unresolved,
+    BuildError, Edge, Event, FxHashMap, Key, KeyTable, Node, NodeId, NodeKind, ParseGraph,
+    Unresolved, find_key, key_hash, key_table,
 };
 use crate::source::Span;
 use crate::syntax::ast::{Connection, Definition, LineStyle, Statement};
@@ -42,8 +43,10 @@ pub(crate) struct Builder {
     heads: Vec<u32>,
     /// Per node: how many slots it has.
     slot_counts: Vec<u32>,
+    /// The symbol table: each key with its live node, in the order keys were first defined.
     live: Vec<(Key, NodeId)>,
-    live_index: FxHashMap<Key, NodeId>,
+    /// Each key's position in `live`.
+    live_index: KeyTable,
     /// Per node: where its key is in `live` (kept for the live node of each key).
     live_pos: Vec<u32>,
     /// Errors whose help may yet become "defined further down", once every
@@ -89,7 +92,7 @@ impl Builder {
             heads: Vec::with_capacity(definitions),
             slot_counts: Vec::with_capacity(definitions),
             live: Vec::with_capacity(definitions),
-            live_index: FxHashMap::with_capacity_and_hasher(definitions, rustc_hash::FxBuildHasher),
+            live_index: KeyTable::with_capacity(definitions),
             live_pos: Vec::with_capacity(definitions),
             pending_hints: Vec::new(),
             start: None,
@@ -109,41 +112,35 @@ impl Builder {
     }
 
     fn lookup(&self, key: &str) -> Option<NodeId> {
-        self.live_index.get(key).copied()
+        let i = find_key(&self.live_index, &self.live, key)?;
+        self.live.get(i as usize).map(|(_, id)| *id)
     }
 
     fn define(&mut self, d: Definition) {
         let id = NodeId(NodeIndex::new(self.graph.node_count()));
-        if let Some(live) = self.live_index.get_mut(d.key.as_str()) {
-            let old = std::mem::replace(live, id);
-            let pos = self.live_pos[old.index()];
-            self.live[pos as usize].1 = id;
-            self.live_pos.push(pos);
-            self.events.push(Event::Redefined { old, new: id });
-        } else {
-            let key = Key::from(d.key.as_str());
-            self.live_index.insert(key.clone(), id);
-            self.live_pos
-                .push(u32::try_from(self.live.len()).unwrap_or(u32::MAX));
-            self.live.push((key, id));
+        let live = &self.live;
+        let entry = self.live_index.entry(
+            key_hash(&d.key),
+            |&i| live.get(i as usize).is_some_and(|(k, _)| *k == d.key),
+            |&i| live.get(i as usize).map_or(0, |(k, _)| key_hash(k)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => {
+                let pos = *e.get();
+                if let Some(slot) = self.live.get_mut(pos as usize) {
+                    let old = std::mem::replace(&mut slot.1, id);
+                    self.events.push(Event::Redefined { old, new: id });
+                }
+                self.live_pos.push(pos);
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let pos = u32::try_from(self.live.len()).unwrap_or(u32::MAX);
+                v.insert(pos);
+                self.live_pos.push(pos);
+                self.live.push((Key::from(d.key.as_str()), id));
+            }
         }
-        self.graph.add_node(Node {
-            kind: NodeKind::from_name(&d.kind),
-            key: d.key,
-            type_name: d.kind,
-            text: d.text,
-            flowstate: d.flowstate,
-            link: d.link,
-            target: d.target,
-            callback: d.callback,
-            params: d.params,
-            line_styles: Vec::new(),
-            annotations: Vec::new(),
-            span: d.span,
-            key_span: d.key_span,
-            kind_span: d.kind_span,
-            text_span: d.text_span,
-        });
+        self.graph.add_node(Node::new(d));
         self.heads.push(NO_SLOT);
         self.slot_counts.push(0);
     }
@@ -186,14 +183,19 @@ impl Builder {
             };
             let target = next_real.map(|t| t.0);
             let span = tok.span.join(next.span);
-            self.assign(id, &tok.branch, target, next, direction, span);
+            // Each token's branch is assigned once (after its annotation): move it.
+            let branch = std::mem::take(&mut c.tokens[i].branch);
+            let Some(next) = c.tokens.get(i + 1) else {
+                break;
+            };
+            self.assign(id, branch, target, next, direction, span);
         }
     }
 
     fn assign(
         &mut self,
         id: NodeId,
-        branch: &str,
+        branch: String,
         target: Option<NodeIndex>,
         next: &crate::syntax::Token,
         direction: Option<String>,
@@ -214,7 +216,7 @@ impl Builder {
                 if !same {
                     self.events.push(Event::Overwritten {
                         node: id,
-                        branch: branch.to_owned(),
+                        branch,
                         old: slot.span,
                         new: span,
                     });
@@ -236,7 +238,7 @@ impl Builder {
         };
         self.slots.push(Slot {
             next: self.heads[id.index()],
-            branch: branch.to_owned(),
+            branch,
             order,
             target,
             name,
@@ -261,7 +263,7 @@ impl Builder {
             _ => None,
         };
         match slot {
-            Some(s) => js::set_property(&mut node.annotations, s, ann.text.clone()),
+            Some(s) => js::set_property(node.annotations_mut(), s, ann.text.clone()),
             None => self.events.push(Event::DroppedAnnotation {
                 span: ann.span,
                 reason: match node.kind {
@@ -299,7 +301,7 @@ impl Builder {
             match serde_json::from_str::<serde_json::Value>(&to.style) {
                 Ok(value) => {
                     let key = self.graph[next.0].key.clone();
-                    let styles = &mut self.graph[cur.0].line_styles;
+                    let styles = self.graph[cur.0].line_styles_mut();
                     js::set_property(styles, &key, value);
                     js::js_property_order(styles);
                 }
@@ -379,13 +381,17 @@ impl Builder {
             is_live[id.index()] = true;
         }
         let mut live = self.live;
-        js::js_property_order(&mut live);
+        let mut live_index = self.live_index;
+        if live.iter().any(|(k, _)| js::is_array_index(k)) {
+            js::js_property_order(&mut live);
+            live_index = key_table(&live);
+        }
         let mut g = ParseGraph {
             graph,
             unresolved,
             start: self.start,
             live,
-            live_index: self.live_index,
+            live_index,
             is_live,
             events: self.events,
             errors: self.errors,

@@ -312,10 +312,10 @@ impl Replay<'_> {
                 type_name: Some(node.type_name.clone()),
                 text: Some(text),
                 flowstate: Some(
-                    node.flowstate
-                        .clone()
+                    node.flowstate()
                         .filter(|f| !f.is_empty())
-                        .unwrap_or_else(|| "future".to_owned()),
+                        .unwrap_or("future")
+                        .to_owned(),
                 ),
             });
             let dir_of = |b: &str| {

@@ -56,14 +56,14 @@ pub fn to_json(g: &ParseGraph, error: Option<&str>, render: Render) -> Value {
         o.insert("key".into(), Value::String(node.key.clone()));
         o.insert("type".into(), Value::String(node.type_name.clone()));
         o.insert("text".into(), opt(node.text.as_deref()));
-        o.insert("flowstate".into(), opt(node.flowstate.as_deref()));
-        o.insert("link".into(), opt(node.link.as_deref()));
-        o.insert("target".into(), opt(node.target.as_deref()));
-        o.insert("function".into(), opt(node.callback.as_deref()));
+        o.insert("flowstate".into(), opt(node.flowstate()));
+        o.insert("link".into(), opt(node.link()));
+        o.insert("target".into(), opt(node.target()));
+        o.insert("function".into(), opt(node.callback()));
         o.insert(
             "params".into(),
             Value::Object(
-                node.params
+                node.params()
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                     .collect(),
@@ -72,7 +72,7 @@ pub fn to_json(g: &ParseGraph, error: Option<&str>, render: Render) -> Value {
         o.insert(
             "line_styles".into(),
             Value::Object(
-                node.line_styles
+                node.line_styles()
                     .iter()
                     .map(|(k, v)| (k.clone(), js_value(v)))
                     .collect(),
@@ -81,7 +81,7 @@ pub fn to_json(g: &ParseGraph, error: Option<&str>, render: Render) -> Value {
         o.insert(
             "annotations".into(),
             Value::Object(
-                node.annotations
+                node.annotations()
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                     .collect(),

@@ -32,6 +32,37 @@ pub(crate) use rustc_hash::FxHashMap;
 
 use crate::source::Span;
 
+/// The hash of a key in the symbol table.
+pub(crate) fn key_hash(key: &str) -> u64 {
+    use std::hash::BuildHasher as _;
+    rustc_hash::FxBuildHasher.hash_one(key)
+}
+
+/// `live`'s positions by key: a table of `u32`s (four bytes a key, not a key and
+/// a node), whose entries are compared with the keys in `live`.
+pub(crate) type KeyTable = hashbrown::HashTable<u32>;
+
+/// The position in `live` of `key`, if it is there.
+pub(crate) fn find_key(table: &KeyTable, live: &[(Key, NodeId)], key: &str) -> Option<u32> {
+    table
+        .find(key_hash(key), |&i| {
+            live.get(i as usize).is_some_and(|(k, _)| k.as_str() == key)
+        })
+        .copied()
+}
+
+/// A table of the positions of `live`'s keys.
+pub(crate) fn key_table(live: &[(Key, NodeId)]) -> KeyTable {
+    let mut table = KeyTable::with_capacity(live.len());
+    for (i, (k, _)) in live.iter().enumerate() {
+        let Ok(i) = u32::try_from(i) else { break };
+        table.insert_unique(key_hash(k), i, |&j| {
+            live.get(j as usize).map_or(0, |(k, _)| key_hash(k))
+        });
+    }
+    table
+}
+
 /// A key in the symbol table: stored inline up to 24 bytes (nearly every key), so
 /// a large flow's tables hold no separate allocation per key, and a lookup
 /// compares the key without following a pointer. Derefs to `str`.
@@ -45,6 +76,11 @@ impl NodeId {
     /// The position in creation (source) order.
     pub fn index(self) -> usize {
         self.0.index()
+    }
+
+    /// The node at a position in creation order.
+    pub(crate) fn from_index(i: usize) -> NodeId {
+        NodeId(NodeIndex::new(i))
     }
 }
 
@@ -117,7 +153,8 @@ pub struct ParseGraph {
     start: Option<(NodeId, Span)>,
     /// The symbol table at the end: key → live node, in JS property order.
     live: Vec<(Key, NodeId)>,
-    live_index: FxHashMap<Key, NodeId>,
+    /// Each key's position in `live`.
+    live_index: KeyTable,
     /// Per node: whether it is in the symbol table at the end.
     is_live: Vec<bool>,
     /// Things that happened while executing the statements.
@@ -186,7 +223,8 @@ impl ParseGraph {
 
     /// The live node for a key (the symbol table at the end).
     pub fn lookup(&self, key: &str) -> Option<NodeId> {
-        self.live_index.get(key).copied()
+        let i = find_key(&self.live_index, &self.live, key)?;
+        self.live.get(i as usize).map(|(_, id)| *id)
     }
 
     /// Live keys in JS property order.

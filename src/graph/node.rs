@@ -70,6 +70,10 @@ impl NodeKind {
 }
 
 /// A flowchart.js symbol record: one definition statement.
+///
+/// The parts nearly every node has are fields; the rare ones (flowstate, link,
+/// callback, parameters, line styles, annotations) sit behind one pointer and
+/// are read through methods, so a large flow's nodes stay small.
 #[derive(Clone, Debug)]
 pub struct Node {
     /// The key, untrimmed.
@@ -80,20 +84,6 @@ pub struct Node {
     pub kind: Option<NodeKind>,
     /// Text after `": "`.
     pub text: Option<String>,
-    /// Text after the last `|`.
-    pub flowstate: Option<String>,
-    /// `:>` URL.
-    pub link: Option<String>,
-    /// `[target]` of the link.
-    pub target: Option<String>,
-    /// `:$` callback.
-    pub callback: Option<String>,
-    /// `(name=value)` parameters, JS property order.
-    pub params: Vec<(String, String)>,
-    /// `@>` line styles: target key → JSON value, JS property order.
-    pub line_styles: Vec<(String, serde_json::Value)>,
-    /// `@label` annotations per branch, JS property order.
-    pub annotations: Vec<(String, String)>,
     /// The definition statement.
     pub span: Span,
     /// The key in the definition.
@@ -102,12 +92,106 @@ pub struct Node {
     pub kind_span: Span,
     /// The text in the definition.
     pub text_span: Option<Span>,
+    /// The rarely present parts, `None` when all of them are empty.
+    extra: Option<Box<NodeExtra>>,
+}
+
+/// The parts of a [`Node`] that few nodes have.
+#[derive(Clone, Debug, Default)]
+struct NodeExtra {
+    flowstate: Option<String>,
+    link: Option<String>,
+    target: Option<String>,
+    callback: Option<String>,
+    params: Vec<(String, String)>,
+    line_styles: Vec<(String, serde_json::Value)>,
+    annotations: Vec<(String, String)>,
 }
 
 impl Node {
+    /// A node from a definition's parts (the rare ones boxed only when present).
+    pub(crate) fn new(d: crate::syntax::ast::Definition) -> Node {
+        let rare = d.flowstate.is_some()
+            || d.link.is_some()
+            || d.target.is_some()
+            || d.callback.is_some()
+            || !d.params.is_empty();
+        let extra = rare.then(|| {
+            Box::new(NodeExtra {
+                flowstate: d.flowstate,
+                link: d.link,
+                target: d.target,
+                callback: d.callback,
+                params: d.params,
+                line_styles: Vec::new(),
+                annotations: Vec::new(),
+            })
+        });
+        Node {
+            kind: NodeKind::from_name(&d.kind),
+            key: d.key,
+            type_name: d.kind,
+            text: d.text,
+            span: d.span,
+            key_span: d.key_span,
+            kind_span: d.kind_span,
+            text_span: d.text_span,
+            extra,
+        }
+    }
+
+    fn extra_mut(&mut self) -> &mut NodeExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Text after the last `|`.
+    pub fn flowstate(&self) -> Option<&str> {
+        self.extra.as_ref()?.flowstate.as_deref()
+    }
+
+    /// `:>` URL.
+    pub fn link(&self) -> Option<&str> {
+        self.extra.as_ref()?.link.as_deref()
+    }
+
+    /// `[target]` of the link.
+    pub fn target(&self) -> Option<&str> {
+        self.extra.as_ref()?.target.as_deref()
+    }
+
+    /// `:$` callback.
+    pub fn callback(&self) -> Option<&str> {
+        self.extra.as_ref()?.callback.as_deref()
+    }
+
+    /// `(name=value)` parameters, JS property order.
+    pub fn params(&self) -> &[(String, String)] {
+        self.extra.as_ref().map_or(&[], |x| &x.params)
+    }
+
+    /// `@>` line styles: target key → JSON value, JS property order.
+    pub fn line_styles(&self) -> &[(String, serde_json::Value)] {
+        self.extra.as_ref().map_or(&[], |x| &x.line_styles)
+    }
+
+    /// `@label` annotations per branch, JS property order.
+    pub fn annotations(&self) -> &[(String, String)] {
+        self.extra.as_ref().map_or(&[], |x| &x.annotations)
+    }
+
+    /// The line styles, to change them.
+    pub(crate) fn line_styles_mut(&mut self) -> &mut Vec<(String, serde_json::Value)> {
+        &mut self.extra_mut().line_styles
+    }
+
+    /// The annotations, to change them.
+    pub(crate) fn annotations_mut(&mut self) -> &mut Vec<(String, String)> {
+        &mut self.extra_mut().annotations
+    }
+
     /// The annotation stored for a branch.
     pub fn annotation(&self, branch: &str) -> Option<&str> {
-        self.annotations
+        self.annotations()
             .iter()
             .find(|(b, _)| b == branch)
             .map(|(_, a)| a.as_str())
@@ -115,7 +199,7 @@ impl Node {
 
     /// The `align-next` parameter.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
+        self.params()
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())

@@ -135,12 +135,16 @@ pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
             name,
             kind,
             label,
-            flowstate: node.flowstate.clone().filter(|f| !f.is_empty()),
-            link: node
-                .link
-                .clone()
-                .filter(|l| !l.is_empty())
-                .map(|l| (l, node.target.clone().filter(|t| !t.is_empty()))),
+            flowstate: node
+                .flowstate()
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned),
+            link: node.link().filter(|l| !l.is_empty()).map(|l| {
+                (
+                    l.to_owned(),
+                    node.target().filter(|t| !t.is_empty()).map(str::to_owned),
+                )
+            }),
             is_start: g.start() == Some(id),
             reachable,
         });
@@ -154,7 +158,7 @@ pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
             };
             let target_key = &g.node(nodes[to].id).key;
             let style = node
-                .line_styles
+                .line_styles()
                 .iter()
                 .find(|(k, _)| k == target_key)
                 .map(|(_, v)| line_style(v));

@@ -45,14 +45,46 @@ pub(crate) fn substring(s: &str, a: isize, b: isize) -> Range<usize> {
 
 /// JS `indexOf` as an `isize` (`-1` when absent).
 pub(crate) fn index_of(s: &str, pat: &str) -> isize {
-    s.find(pat)
-        .map_or(-1, |i| isize::try_from(i).unwrap_or(isize::MAX))
+    find(s, pat).map_or(-1, |i| isize::try_from(i).unwrap_or(isize::MAX))
+}
+
+/// `s.find(pat)` for the short patterns flowchart.js looks for (`=>`, `(`, ...):
+/// a `memchr` for the first byte, then a comparison, with no searcher to set up
+/// (statements are short, so setting one up costs more than the search).
+///
+/// A match of valid UTF-8 in valid UTF-8 always starts on a char boundary, so
+/// this is exactly `str::find`.
+pub(crate) fn find(s: &str, pat: &str) -> Option<usize> {
+    let (hay, pat) = (s.as_bytes(), pat.as_bytes());
+    let Some((&first, rest)) = pat.split_first() else {
+        return Some(0);
+    };
+    memchr::memchr_iter(first, hay).find(|&i| hay.get(i + 1..).is_some_and(|h| h.starts_with(rest)))
+}
+
+/// `s.split(pat)` with [`find`]: the pieces and their byte ranges.
+pub(crate) fn split<'a, 'p>(
+    s: &'a str,
+    pat: &'p str,
+) -> impl Iterator<Item = (&'a str, Range<usize>)> + use<'a, 'p> {
+    let mut from = Some(0);
+    std::iter::from_fn(move || {
+        let start = from?;
+        let rest = s.get(start..)?;
+        if let Some(i) = find(rest, pat).filter(|_| !pat.is_empty()) {
+            from = Some(start + i + pat.len());
+            Some((&rest[..i], start..start + i))
+        } else {
+            from = None;
+            Some((rest, start..s.len()))
+        }
+    })
 }
 
 /// The match of the JS regex `/\(.*\)/` (leftmost, greedy; `.` stops at line terminators).
 pub(crate) fn paren_group(s: &str) -> Option<Range<usize>> {
     let mut from = 0;
-    while let Some(rel) = s[from..].find('(') {
+    while let Some(rel) = memchr::memchr(b'(', &s.as_bytes()[from..]) {
         let open = from + rel;
         let line = &s[open + 1..];
         let stop = line
@@ -123,6 +155,26 @@ mod tests {
         assert_eq!(paren_group("a(b)c)d"), Some(1..6));
         assert_eq!(paren_group("a(b\n)c(d)"), Some(6..9));
         assert_eq!(paren_group("a(b"), None);
+    }
+
+    #[test]
+    fn find_and_split_are_str_find_and_split() {
+        for (s, pat) in [
+            ("a=>b=>c", "=>"),
+            ("a-->b->", "->"),
+            ("é(x)->ü", "->"),
+            ("", "->"),
+            ("->", "->"),
+            ("a=b", "="),
+            ("x: y: z", ": "),
+        ] {
+            assert_eq!(find(s, pat), s.find(pat), "{s:?} {pat:?}");
+            let pieces: Vec<&str> = split(s, pat).map(|(p, _)| p).collect();
+            assert_eq!(pieces, s.split(pat).collect::<Vec<_>>(), "{s:?} {pat:?}");
+            for (p, r) in split(s, pat) {
+                assert_eq!(&s[r], p);
+            }
+        }
     }
 
     #[test]

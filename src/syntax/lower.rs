@@ -100,7 +100,7 @@ fn last_line_start(text: &str, trimmed: std::ops::Range<usize>) -> usize {
 }
 
 fn line_len(input: &str) -> usize {
-    input.find('\n').unwrap_or(input.len())
+    memchr::memchr(b'\n', input.as_bytes()).unwrap_or(input.len())
 }
 
 fn floor_boundary(s: &str, mut at: usize) -> usize {
@@ -113,11 +113,11 @@ fn floor_boundary(s: &str, mut at: usize) -> usize {
 
 fn definition(stmt: &StmtText<'_>) -> Definition {
     let t: &str = &stmt.text;
-    let arrow = t.find("=>").unwrap_or(t.len());
+    let arrow = js::find(t, "=>").unwrap_or(t.len());
     let head = &t[..arrow];
     let body_start = (arrow + 2).min(t.len());
     let after = &t[body_start..];
-    let (body_len, discarded) = match after.find("=>") {
+    let (body_len, discarded) = match js::find(after, "=>") {
         Some(i) => (i, Some(stmt.span(body_start + i..t.len()))),
         None => (after.len(), None),
     };
@@ -140,33 +140,33 @@ fn definition(stmt: &StmtText<'_>) -> Definition {
     };
 
     // Type and text: split at the first ": ".
-    let (mut kind, mut kind_len, mut text, text_start) = match body.find(": ") {
+    let (mut kind, mut kind_len, mut text, text_start) = match js::find(body, ": ") {
         Some(i) => (&body[..i], i, Some(&body[i + 2..]), body_start + i + 2),
         None => (body, body.len(), None, body_start),
     };
     let mut callback = None;
     let mut link = None;
     let truthy = |t: Option<&str>| t.is_some_and(|t| !t.is_empty());
-    if truthy(text) && text.is_some_and(|t| t.contains(":$")) {
+    if truthy(text) && text.is_some_and(|t| js::find(t, ":$").is_some()) {
         let (a, b) = split_first(text.unwrap_or_default(), ":$");
         text = Some(a);
         callback = Some(b.to_owned());
-    } else if kind.contains(":$") {
+    } else if js::find(kind, ":$").is_some() {
         let (a, b) = split_first(kind, ":$");
         kind = a;
         kind_len = a.len();
         callback = Some(b.to_owned());
-    } else if truthy(text) && text.is_some_and(|t| t.contains(":>")) {
+    } else if truthy(text) && text.is_some_and(|t| js::find(t, ":>").is_some()) {
         let (a, b) = split_first(text.unwrap_or_default(), ":>");
         text = Some(a);
         link = Some(b.to_owned());
-    } else if kind.contains(":>") {
+    } else if js::find(kind, ":>").is_some() {
         let (a, b) = split_first(kind, ":>");
         kind = a;
         kind_len = a.len();
         link = Some(b.to_owned());
     }
-    if let Some(nl) = kind.find('\n') {
+    if let Some(nl) = memchr::memchr(b'\n', kind.as_bytes()) {
         kind = &kind[..nl];
         kind_len = nl;
     }
@@ -183,7 +183,7 @@ fn definition(stmt: &StmtText<'_>) -> Definition {
 
     let mut flowstate = None;
     if let Some(t) = text.filter(|t| !t.is_empty()) {
-        if let Some(bar) = t.rfind('|') {
+        if let Some(bar) = memchr::memrchr(b'|', t.as_bytes()) {
             flowstate = Some(js::trim(&t[bar + 1..]).to_owned());
             text = Some(&t[..bar]);
         }
@@ -207,7 +207,7 @@ fn definition(stmt: &StmtText<'_>) -> Definition {
 }
 
 fn split_first<'a>(s: &'a str, pat: &str) -> (&'a str, &'a str) {
-    match s.find(pat) {
+    match js::find(s, pat) {
         Some(i) => (&s[..i], &s[i + pat.len()..]),
         None => (s, ""),
     }
@@ -228,7 +228,8 @@ fn annotation_of(t: &str) -> Option<(usize, String)> {
     if close < 0 || label.is_empty() {
         return None;
     }
-    let at = t.find(&format!("@{label}"))?;
+    let at = memchr::memchr_iter(b'@', t.as_bytes())
+        .find(|&i| t.get(i + 1..).is_some_and(|r| r.starts_with(label)))?;
     Some((at, label.to_owned()))
 }
 
@@ -243,13 +244,9 @@ fn connection(mut stmt: StmtText<'_>) -> Connection {
         }
     });
     let t: &str = &stmt.text;
-    let mut tokens = Vec::with_capacity(t.matches("->").count() + 1);
-    let mut start = 0;
-    for piece in t.split("->") {
-        let range = start..start + piece.len();
-        start = range.end + 2;
-        tokens.push(token(&stmt, piece, range));
-    }
+    let tokens = js::split(t, "->")
+        .map(|(piece, range)| token(&stmt, piece, range))
+        .collect();
     Connection {
         tokens,
         annotation,
@@ -280,7 +277,7 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
         }
         None => (next, None),
     };
-    let key_len = if tok.contains(')') {
+    let key_len = if memchr::memchr(b')', tok.as_bytes()).is_some() {
         let open = js::index_of(&tok, "(");
         js::substring(&tok, 0, open).end
     } else {
@@ -293,7 +290,7 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
     } else {
         stmt.span(range.clone())
     };
-    let spec_span = match (raw.find('('), raw.find(')')) {
+    let spec_span = match (js::find(raw, "("), js::find(raw, ")")) {
         (Some(o), Some(c)) if o < c => Some(stmt.span(range.start + o..range.start + c + 1)),
         _ => None,
     };
@@ -310,10 +307,7 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
 fn line_style(stmt: &StmtText<'_>) -> LineStyle {
     let t: &str = &stmt.text;
     let mut refs = Vec::new();
-    let mut start = 0;
-    for piece in t.split("@>") {
-        let range = start..start + piece.len();
-        start = range.end + 2;
+    for (piece, range) in js::split(t, "@>") {
         let open = js::index_of(piece, "(") + 1;
         let close = js::index_of(piece, ")");
         let key_len = if close >= 0 {

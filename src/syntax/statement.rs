@@ -14,8 +14,11 @@ use crate::syntax::js;
 /// An edited statement text with a map to source offsets.
 pub(crate) struct StmtText<'a> {
     pub(crate) text: Cow<'a, str>,
-    /// `(text offset, source offset)` at the start of each contiguous piece, sorted.
-    pieces: Vec<(usize, usize)>,
+    /// Source offset of text offset 0 (the first contiguous piece).
+    first: usize,
+    /// `(text offset, source offset)` at the start of each further contiguous
+    /// piece, sorted; empty (no allocation) for nearly every statement.
+    more: Vec<(usize, usize)>,
     /// Source offset of the end of the text.
     end: usize,
 }
@@ -25,26 +28,30 @@ impl<'a> StmtText<'a> {
     /// source offset `verbatim_from` lose their backslash.
     pub(crate) fn new(raw: &'a str, at: usize, verbatim_from: usize) -> Self {
         let mut text = Cow::Borrowed(raw);
-        let mut pieces = vec![(0, at)];
-        if raw.contains("\\\n") {
+        let mut more = Vec::new();
+        if memchr::memmem::find(raw.as_bytes(), b"\\\n").is_some() {
             let mut out = String::with_capacity(raw.len());
-            pieces.clear();
             let mut last = 0;
             for (i, _) in raw.match_indices("\\\n") {
                 if at + i + 1 >= verbatim_from {
                     break;
                 }
-                pieces.push((out.len(), at + last));
+                if last > 0 {
+                    more.push((out.len(), at + last));
+                }
                 out.push_str(&raw[last..i]);
                 last = i + 1;
             }
-            pieces.push((out.len(), at + last));
+            if last > 0 {
+                more.push((out.len(), at + last));
+            }
             out.push_str(&raw[last..]);
             text = Cow::Owned(out);
         }
         let mut this = Self {
             text,
-            pieces,
+            first: at,
+            more,
             end: at + raw.len(),
         };
         let keep = js::trim_range(&this.text);
@@ -57,9 +64,11 @@ impl<'a> StmtText<'a> {
         if i >= self.text.len() {
             return self.end;
         }
-        let k = self.pieces.partition_point(|&(t, _)| t <= i);
-        let (t, s) = self.pieces[k.saturating_sub(1)];
-        s + (i - t)
+        let k = self.more.partition_point(|&(t, _)| t <= i);
+        match k.checked_sub(1).and_then(|k| self.more.get(k)) {
+            Some(&(t, s)) => s + (i - t),
+            None => self.first + i,
+        }
     }
 
     /// Source span of a text range.
@@ -76,14 +85,11 @@ impl<'a> StmtText<'a> {
             return;
         }
         let end = self.pos(r.end.saturating_sub(1)) + usize::from(!r.is_empty());
-        let start_src = self.pos(r.start);
-        let mut pieces = vec![(0, start_src)];
-        for &(t, s) in &self.pieces {
-            if t > r.start && t < r.end {
-                pieces.push((t - r.start, s));
-            }
+        self.first = self.pos(r.start);
+        self.more.retain(|&(t, _)| t > r.start && t < r.end);
+        for p in &mut self.more {
+            p.0 -= r.start;
         }
-        self.pieces = pieces;
         self.end = end;
         self.text = match std::mem::take(&mut self.text) {
             Cow::Borrowed(b) => Cow::Borrowed(&b[r]),
@@ -98,8 +104,8 @@ impl<'a> StmtText<'a> {
         }
         let after = self.pos(r.end);
         let len = r.len();
-        let mut pieces: Vec<(usize, usize)> = Vec::with_capacity(self.pieces.len() + 1);
-        for &(t, s) in &self.pieces {
+        let mut pieces: Vec<(usize, usize)> = Vec::with_capacity(self.more.len() + 2);
+        for &(t, s) in std::iter::once(&(0, self.first)).chain(&self.more) {
             if t < r.start {
                 pieces.push((t, s));
             } else if t >= r.end {
@@ -114,7 +120,15 @@ impl<'a> StmtText<'a> {
         let mut text = self.text.to_string();
         text.replace_range(r, "");
         self.text = Cow::Owned(text);
-        self.pieces = pieces;
+        // Text offset 0 always starts a piece, unless the text is now empty.
+        match pieces.first() {
+            Some(&(0, s)) => {
+                self.first = s;
+                pieces.remove(0);
+            }
+            _ => self.first = self.end,
+        }
+        self.more = pieces;
     }
 }
 
