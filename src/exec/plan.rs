@@ -255,7 +255,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
 /// The local flow a subroutine's `:>` link names (`season.flow`, `runbook.md#2`), if any:
 /// a relative path ending in `.flow` or `.md` (optionally `#N`/`#heading`), not a URL.
 pub fn linked_flow(node: &crate::graph::Node) -> Option<String> {
-    let link = node.link.as_deref()?.trim();
+    let link = node.link()?.trim();
     let file = link.split('#').next().unwrap_or(link);
     let local = !link.contains("://") && !link.starts_with('/') && !link.starts_with("mailto:");
     let ext = std::path::Path::new(file)
