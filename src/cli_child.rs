@@ -416,6 +416,8 @@ impl ChildRunner {
                     "max_steps": 10_000,
                     "on_failure": self.on_failure.map(|o| format!("{o:?}").to_lowercase()),
                     "cwd": cwd.display().to_string(),
+                    "start_at": call.start_at,
+                    "stop_at": call.stop_at,
                 })),
             },
             unbound: Unbound::Fail,

@@ -1078,6 +1078,13 @@ fn continue_run(
         on_failure: setting(&state, "on_failure")
             .and_then(|v| v.as_str())
             .and_then(OnFailure::parse),
+        // A parallel branch resumed on its own still ends at its join.
+        start_at: setting(&state, "start_at")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        stop_at: setting(&state, "stop_at")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
         ..RunConfig::new(state.run_id.clone(), state.flow.clone(), cwd)
     };
     let launch = Launch {

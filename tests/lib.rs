@@ -9,6 +9,7 @@ mod exec_actions;
 mod exec_crash;
 mod exec_durable;
 mod exec_exit;
+mod exec_parallel;
 mod exec_seed;
 mod exec_subroutine;
 mod exec_support;
