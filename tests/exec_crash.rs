@@ -21,6 +21,7 @@ use flowrun::exec::state::{RunState, Status};
 use crate::exec_support::{flowrun, wait_for, workflow};
 
 /// One seed runbook.
+#[derive(Clone, Copy)]
 struct Case {
     /// `workflows/FILE`.
     file: &'static str,
@@ -28,12 +29,15 @@ struct Case {
     flow: Option<&'static str>,
     /// The deploys, in order, as `RELEASE REGION`.
     deploys: &'static [&'static str],
+    /// Whether the last deploys run in parallel branches (in any order).
+    parallel: bool,
 }
 
 const FLOW_1: Case = Case {
     file: "prod-deployment.md",
     flow: Some("1"),
     deploys: &["EDNA UK", "EDNA US"],
+    parallel: false,
 };
 
 /// Flow 1 with its seasoning as a child run of `season.flow`.
@@ -41,12 +45,22 @@ const SHARED_SEASON: Case = Case {
     file: "shared-season.md",
     flow: Some("1"),
     deploys: &["EDNA UK", "EDNA US"],
+    parallel: false,
+};
+
+/// Flow 2 deploying to the US and the EU in parallel branches after seasoning.
+const PARALLEL: Case = Case {
+    file: "parallel-deploy.md",
+    flow: None,
+    deploys: &["us-release US", "BERTHA UK", "BERTHA EU", "BERTHA US"],
+    parallel: true,
 };
 
 const FLOW_2: Case = Case {
     file: "us-hotfix.flow",
     flow: None,
     deploys: &["us-release US", "BERTHA UK", "BERTHA US"],
+    parallel: false,
 };
 
 /// One attempt of a case: its own demo state and run folder.
@@ -173,6 +187,38 @@ impl Attempt {
         false
     }
 
+    /// The innermost held runs (no unfinished child runs of their own) and the
+    /// text of the step each is held at.
+    fn held(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for id in self.run_ids() {
+            let path = self
+                .runs
+                .path()
+                .join("runs")
+                .join(&id)
+                .join("journal.jsonl");
+            let read = journal::read(&path).unwrap_or_else(|e| panic!("{e}"));
+            let Some(state) = RunState::fold(&read.records) else {
+                continue;
+            };
+            let Some(p) = state.pending() else { continue };
+            let waits_in_child = p.children.iter().any(|c| {
+                let path = self.runs.path().join("runs").join(c).join("journal.jsonl");
+                journal::read(&path)
+                    .ok()
+                    .and_then(|r| RunState::fold(&r.records))
+                    .is_some_and(|c| !c.status.is_final())
+            });
+            let held =
+                matches!(&state.status, Status::Suspended { reason, .. } if reason == "held");
+            if held && !waits_in_child {
+                out.push((id, p.text.clone()));
+            }
+        }
+        out
+    }
+
     /// Resumes until the run ends, deciding on held steps from the evidence.
     fn settle(&self, what: &str) {
         let id = self.run_id().unwrap_or_else(|| panic!("{what}: no run"));
@@ -186,25 +232,30 @@ impl Attempt {
                         panic!("{what}: exit 3 but {:?}", state.status)
                     };
                     assert_eq!(reason, "held", "{what}");
-                    let p = state.pending().unwrap();
-                    let decision = if self.happened(&p.text) {
-                        vec!["skip", &id, "--reason", "the demo records show it happened"]
-                    } else {
-                        vec![
-                            "retry",
-                            &id,
-                            "--reason",
-                            "the demo records show it did not happen",
-                        ]
-                    };
-                    let out = self.cmd(&decision).output().unwrap();
-                    match out.status.code() {
-                        Some(0) => return,
-                        Some(3) => {}
-                        other => panic!(
-                            "{what}: {decision:?} exited {other:?}: {}",
+                    // Each held run (the run itself, or a branch) on its own evidence.
+                    for (run, text) in self.held() {
+                        let decision = if self.happened(&text) {
+                            vec![
+                                "skip",
+                                &run,
+                                "--reason",
+                                "the demo records show it happened",
+                            ]
+                        } else {
+                            vec![
+                                "retry",
+                                &run,
+                                "--reason",
+                                "the demo records show it did not happen",
+                            ]
+                        };
+                        let out = self.cmd(&decision).output().unwrap();
+                        assert!(
+                            matches!(out.status.code(), Some(0 | 3)),
+                            "{what}: {decision:?} exited {:?}: {}",
+                            out.status.code(),
                             String::from_utf8_lossy(&out.stderr)
-                        ),
+                        );
                     }
                 }
                 other => panic!(
@@ -219,9 +270,16 @@ impl Attempt {
     /// The run ended at `e` along `path`, with each deploy once, and a valid journal.
     fn assert_done(&self, case: &Case, path: &[String], what: &str) {
         let records = self.records();
+        let mut deploys = self.deploys();
+        let mut expected: Vec<String> = case.deploys.iter().map(|d| (*d).to_owned()).collect();
+        if case.parallel {
+            // The branches' deploys come in either order.
+            deploys.sort();
+            expected.sort();
+        }
         assert_eq!(
-            self.deploys(),
-            case.deploys,
+            deploys,
+            expected,
             "{what}: deploys; the journal:\n{}",
             summary(&records)
         );
@@ -421,6 +479,16 @@ fn a_subroutine_run_killed_after_every_record() {
 #[test]
 fn a_subroutine_run_killed_in_every_action() {
     kill_in_every_action(&SHARED_SEASON);
+}
+
+#[test]
+fn a_parallel_run_killed_after_every_record() {
+    kill_after_every_record(&PARALLEL);
+}
+
+#[test]
+fn a_parallel_run_killed_in_every_action() {
+    kill_in_every_action(&PARALLEL);
 }
 
 #[test]
