@@ -659,7 +659,30 @@ fn run_overlay(
             dir.id
         );
     }
-    Ok(state.overlay())
+    // Branch runs and child runs, breadth first (bounded: a run has few).
+    let mut children = Vec::new();
+    let mut todo: Vec<String> = state
+        .timeline
+        .iter()
+        .flat_map(|v| v.children.clone())
+        .collect();
+    while let Some(id) = todo.pop() {
+        if children.len() > 1000 {
+            break;
+        }
+        let Ok(dir) = store.open(&id) else { continue };
+        let Ok(read) = crate::exec::journal::read(&dir.journal()) else {
+            continue;
+        };
+        if let Some(c) = crate::exec::state::RunState::fold(&read.records) {
+            // Branches of branches draw on the same flow; a child run's own children do not.
+            if c.setting("start_at").is_some() {
+                todo.extend(c.timeline.iter().flat_map(|v| v.children.clone()));
+            }
+            children.push(c);
+        }
+    }
+    Ok(state.overlay_with(&children))
 }
 
 /// Writes to a file (through a temporary file, so a failure never leaves a

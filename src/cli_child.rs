@@ -15,6 +15,7 @@ use crate::exec::clock::Clock;
 use crate::exec::console::Console;
 use crate::exec::event::{Event, EventSink, Masked, Origin, Tee};
 use crate::exec::journal::{self, Journal};
+use crate::exec::parallel::BranchFailure;
 use crate::exec::plan::{Resolution, linked_flow};
 use crate::exec::prompt::{Prompter, Scripted};
 use crate::exec::state::{RunState, Status};
@@ -42,6 +43,8 @@ pub(crate) struct ChildRunner {
     pub(crate) detach: Option<Duration>,
     /// `--on-failure`.
     pub(crate) on_failure: Option<OnFailure>,
+    /// `--parallel`.
+    pub(crate) branch_failure: Option<BranchFailure>,
     /// Who runs it.
     pub(crate) user: Option<String>,
     /// Stderr is a terminal.
@@ -418,12 +421,17 @@ impl ChildRunner {
                     "cwd": cwd.display().to_string(),
                     "start_at": call.start_at,
                     "stop_at": call.stop_at,
+                    "parallel": self.branch_failure.map(|p| match p {
+                        BranchFailure::FailFast => "fail-fast",
+                        BranchFailure::Complete => "complete",
+                    }),
                 })),
             },
             unbound: Unbound::Fail,
             people: self.people,
             detach: self.detach,
             on_failure: self.on_failure,
+            branch_failure: self.branch_failure,
             user: self.user.clone(),
             inputs: call.inputs.to_vec(),
             start_at: call.start_at.map(str::to_owned),

@@ -23,6 +23,7 @@ use crate::exec::dryrun::{PlanEnd, dry_run};
 use crate::exec::duration::parse_duration;
 use crate::exec::event::{Discard, EventSink, JsonLines, Masked, Origin, Tee};
 use crate::exec::journal::Journal;
+use crate::exec::parallel::BranchFailure;
 use crate::exec::prompt::{LinePrompter, Scripted};
 use crate::exec::store::{RunDir, RunLock, Store, create_journal, sha256};
 use crate::exec::{
@@ -77,6 +78,10 @@ pub(crate) struct ExecuteArgs {
     /// operator) or `fail` (default: hold, unless the step is idempotent).
     #[arg(long, value_enum)]
     on_failure: Option<OnFailureArg>,
+    /// What a failed parallel branch does when the parallel's binding does not say:
+    /// `fail-fast` (cancel the other branches; the default) or `complete` (let them finish).
+    #[arg(long, value_name = "fail-fast|complete", value_parser = parse_branch_failure)]
+    parallel: Option<BranchFailure>,
     #[command(flatten)]
     pub(crate) run: RunArgs,
 }
@@ -94,6 +99,10 @@ pub(crate) struct RunArgs {
     /// longer than MAX (default 0s: any wait) on the real clock.
     #[arg(long, value_name = "MAX", num_args = 0..=1, default_missing_value = "0s")]
     pub(crate) detach: Option<String>,
+}
+
+fn parse_branch_failure(s: &str) -> Result<BranchFailure, String> {
+    BranchFailure::parse(s).ok_or_else(|| format!("`{s}`: expected `fail-fast` or `complete`"))
 }
 
 /// `--on-failure`.
@@ -338,6 +347,10 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         "max_steps": args.max_steps,
         "on_failure": args.on_failure.map(|o| format!("{o:?}").to_lowercase()),
         "cwd": cwd.display().to_string(),
+        "parallel": args.parallel.map(|p| match p {
+            BranchFailure::FailFast => "fail-fast",
+            BranchFailure::Complete => "complete",
+        }),
     });
     let origin = Origin {
         source: (args.path.as_os_str() != "-")
@@ -354,6 +367,7 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         max_steps: args.max_steps,
         origin,
         on_failure: args.on_failure.map(OnFailure::from),
+        branch_failure: args.parallel,
         ..RunConfig::new(dir.id.clone(), flow_name, cwd)
     };
     let launch = Launch {
@@ -454,6 +468,7 @@ pub(crate) fn drive(
         people: l.cfg.people,
         detach: l.cfg.detach,
         on_failure: l.cfg.on_failure,
+        branch_failure: l.cfg.branch_failure,
         user: l.cfg.user.clone(),
         terminal: std::io::stderr().is_terminal(),
     };

@@ -1078,6 +1078,9 @@ fn continue_run(
         on_failure: setting(&state, "on_failure")
             .and_then(|v| v.as_str())
             .and_then(OnFailure::parse),
+        branch_failure: setting(&state, "parallel")
+            .and_then(|v| v.as_str())
+            .and_then(crate::exec::parallel::BranchFailure::parse),
         // A parallel branch resumed on its own still ends at its join.
         start_at: setting(&state, "start_at")
             .and_then(|v| v.as_str())

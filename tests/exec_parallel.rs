@@ -244,3 +244,64 @@ fn a_crash_inside_a_branch_resumes_there() {
         assert_eq!(ran.lines().last(), Some("j"), "record {k}: {ran}");
     }
 }
+
+#[test]
+fn complete_can_be_chosen_for_the_run() {
+    let s = Sandbox::with(
+        FORK,
+        "[[bind]]\nnode = \"a\"\nrun = [\"false\"]\non-failure = \"fail\"\n\n[[bind]]\nnode = \"b\"\nrun = [\"sh\", \"-c\", \"sleep 0.5; touch b-done\"]\n\n[[bind]]\nnode = \"j\"\nlog = \"joined\"\n",
+    );
+    s.execute(&["--parallel", "complete"]).assert().code(3);
+    assert!(s.read("b-done").is_some(), "b was cancelled");
+    s.execute(&["--parallel", "sometimes"])
+        .assert()
+        .code(2)
+        .stderr(contains("expected `fail-fast` or `complete`"));
+}
+
+#[test]
+fn render_run_draws_each_branch() {
+    let s = Sandbox::with(
+        "st=>start: go\npara=>parallel: Both\na=>operation: Task a\nc=>condition: Ready?\nj=>operation: Join\ne=>end\nst->para\npara(path1, bottom)->a->j\npara(path2, right)->c\nc(yes)->j\nc(no)->j\nj->e\n",
+        "[[bind]]\nnode = \"a\"\nrun = [\"true\"]\n\n[[bind]]\nnode = \"c\"\nask = true\n\n[[bind]]\nnode = \"j\"\nlog = \"joined\"\n",
+    );
+    s.execute(&["--detach"]).assert().code(3);
+    let top = s.all_runs()[0].clone();
+    let out = s
+        .flowrun()
+        .args([
+            "render",
+            "flow.flow",
+            "--format",
+            "flowchartjs",
+            "--run",
+            &top,
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    // Branch 1 arrived at the join; branch 2 waits at its question; the join has not run.
+    assert!(text.contains("a=>operation: Task a|past"), "{text}");
+    assert!(text.contains("c=>condition: Ready?|current"), "{text}");
+    assert!(text.contains("j=>operation: Join|future"), "{text}");
+    let dot = s
+        .flowrun()
+        .args(["render", "flow.flow", "--format", "dot", "--run", &top])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let dot = String::from_utf8(dot).unwrap();
+    assert!(
+        dot.contains("\"para\" -> \"a\" [tailport=s, color=black, penwidth=3]"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("\"a\" -> \"j\" [color=black, penwidth=3]"),
+        "{dot}"
+    );
+}

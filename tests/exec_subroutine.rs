@@ -283,3 +283,26 @@ fn a_crash_inside_the_child_resumes_inside_the_child() {
         assert!((1..=2).contains(&runs), "after record {k}: {runs}");
     }
 }
+
+#[test]
+fn render_run_names_the_child_run() {
+    let s = sandbox(RECORD);
+    s.execute(&[]).assert().code(0);
+    let ids = s.ids();
+    let out = s
+        .flowrun()
+        .args(["render", "flow.flow", "--format", "dot", "--run", &ids[0]])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let dot = String::from_utf8(out).unwrap();
+    assert!(
+        dot.contains(&format!(
+            "completed at `e` · child run {}: completed",
+            ids[1]
+        )),
+        "{dot}"
+    );
+}

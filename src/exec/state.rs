@@ -566,3 +566,76 @@ impl RunState {
         }
     }
 }
+
+impl RunState {
+    /// The setting a run was started with (`start_at` for a branch run, …).
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.origin
+            .settings
+            .as_ref()
+            .and_then(|v| v.get(key))
+            .and_then(serde_json::Value::as_str)
+    }
+
+    /// [`RunState::overlay`] with the run's child runs drawn too: a parallel's
+    /// branch runs (the same flow) add their nodes, edges and where they are; a
+    /// subroutine's child run (another flow) is named in the status line.
+    pub fn overlay_with(&self, children: &[RunState]) -> crate::render::Overlay {
+        let mut o = self.overlay();
+        for c in children {
+            let Some(start) = c.setting("start_at") else {
+                o.status
+                    .push_str(&format!(" · child run {}: {}", c.run_id, c.status.word()));
+                continue;
+            };
+            // The fork edge: the parallel's path into the branch.
+            let path = c.run_id.rsplit('.').next().unwrap_or("path1").to_owned();
+            let parallel = self
+                .timeline
+                .iter()
+                .chain(children.iter().flat_map(|p| p.timeline.iter()))
+                .find(|v| v.children.contains(&c.run_id))
+                .map(|v| v.node.clone());
+            if let Some(p) = &parallel {
+                push_once(&mut o.taken, (p.clone(), path, start.to_owned()));
+            }
+            for (k, n) in c
+                .path
+                .iter()
+                .map(|k| (k, c.visits.get(k).copied().unwrap_or(1)))
+            {
+                match o.visited.iter().position(|v| v == k) {
+                    Some(i) => o.visits[i] = o.visits[i].max(n),
+                    None => {
+                        o.visited.push(k.clone());
+                        o.visits.push(n);
+                    }
+                }
+            }
+            for t in &c.taken {
+                push_once(&mut o.taken, t.clone());
+            }
+            // The join edge, once the branch arrived.
+            if let (Status::Completed { end: Some(join) }, Some(last), Some(v)) =
+                (&c.status, c.path.last(), c.timeline.last())
+            {
+                let branch = v.branch.clone().unwrap_or_else(|| "next".to_owned());
+                push_once(&mut o.taken, (last.clone(), branch, join.clone()));
+            }
+            // Where a waiting branch is, rather than the parallel node that waits for it.
+            if !c.status.is_final() && (o.current.is_none() || o.current == parallel) {
+                o.current = c.current().map(str::to_owned);
+            }
+            if matches!(c.status, Status::Failed { .. }) {
+                o.failed.clone_from(&c.final_node);
+            }
+        }
+        o
+    }
+}
+
+fn push_once<T: PartialEq>(v: &mut Vec<T>, t: T) {
+    if !v.contains(&t) {
+        v.push(t);
+    }
+}
