@@ -4,6 +4,7 @@
 //! this one fold, so they cannot disagree about where a run is.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use crate::exec::event::{Event, Origin};
 use crate::exec::journal::Record;
@@ -584,8 +585,7 @@ impl RunState {
         let mut o = self.overlay();
         for c in children {
             let Some(start) = c.setting("start_at") else {
-                o.status
-                    .push_str(&format!(" · child run {}: {}", c.run_id, c.status.word()));
+                let _ = write!(o.status, " · child run {}: {}", c.run_id, c.status.word());
                 continue;
             };
             // The fork edge: the parallel's path into the branch.
@@ -604,12 +604,11 @@ impl RunState {
                 .iter()
                 .map(|k| (k, c.visits.get(k).copied().unwrap_or(1)))
             {
-                match o.visited.iter().position(|v| v == k) {
-                    Some(i) => o.visits[i] = o.visits[i].max(n),
-                    None => {
-                        o.visited.push(k.clone());
-                        o.visits.push(n);
-                    }
+                if let Some(i) = o.visited.iter().position(|v| v == k) {
+                    o.visits[i] = o.visits[i].max(n);
+                } else {
+                    o.visited.push(k.clone());
+                    o.visits.push(n);
                 }
             }
             for t in &c.taken {
