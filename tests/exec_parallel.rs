@@ -305,3 +305,13 @@ fn render_run_draws_each_branch() {
         "{dot}"
     );
 }
+
+#[test]
+fn the_dry_run_plans_the_branches_and_the_join() {
+    let s = Sandbox::with(FORK, &timed("1"));
+    s.execute(&["--dry-run"]).assert().code(0).stdout(
+        contains("run path1 from `a` and path2 from `b` at once as branch runs, then `j`")
+            .and(contains("ends at `e`")),
+    );
+    assert!(s.read("start-a").is_none());
+}

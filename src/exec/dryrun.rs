@@ -41,6 +41,7 @@ pub fn dry_run(
     max_steps: u64,
 ) -> (Vec<PlannedStep>, PlanEnd) {
     let flow = Flow::new(g);
+    let shapes = crate::graph::join::parallel_shapes(&flow);
     let mut steps = Vec::new();
     let Some(mut current) = flow.start() else {
         return (steps, PlanEnd::Stops("the flow has no start".to_owned()));
@@ -73,7 +74,28 @@ pub fn dry_run(
         };
         let is_condition = node.kind == Some(NodeKind::Condition);
         let mut branch = "next";
-        let does = if is_condition && scripted.has(&node.key) {
+        // A parallel: its paths run as branch runs, then the walk goes on at the join.
+        let shape = (node.kind == Some(NodeKind::Parallel))
+            .then(|| shapes.iter().find(|s| s.parallel == current))
+            .flatten();
+        let does = if let Some(shape) = shape {
+            let paths: Vec<String> = shape
+                .paths
+                .iter()
+                .map(|(p, first)| format!("{p} from `{}`", g.node(*first).key))
+                .collect();
+            let after = match shape.join {
+                Some(j) => {
+                    branch = "join";
+                    format!("then `{}`", g.node(j).key)
+                }
+                None => "each to its own end".to_owned(),
+            };
+            format!(
+                "run {} at once as branch runs, {after}",
+                paths.join(" and ")
+            )
+        } else if is_condition && scripted.has(&node.key) {
             match scripted.next(&node.key) {
                 Some(Ok(a)) => {
                     branch = a.branch();
@@ -119,12 +141,20 @@ pub fn dry_run(
         if node.kind == Some(NodeKind::End) {
             return (steps, PlanEnd::End(node.key.clone()));
         }
-        match flow
-            .successors(current)
-            .into_iter()
-            .find(|e| e.branch == branch)
-            .and_then(|e| e.target)
-        {
+        let next = if branch == "join" {
+            shape.and_then(|s| s.join)
+        } else if shape.is_some() {
+            return (
+                steps,
+                PlanEnd::Stops(format!("the paths of `{}` end at their own ends", node.key)),
+            );
+        } else {
+            flow.successors(current)
+                .into_iter()
+                .find(|e| e.branch == branch)
+                .and_then(|e| e.target)
+        };
+        match next {
             Some(t) => current = t,
             None => {
                 return (
