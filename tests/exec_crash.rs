@@ -465,6 +465,8 @@ fn kill_after_every_record(case: &Case) {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), None, "{what}: not killed");
+        // A sibling branch's action may still be running as an orphan.
+        a.wait_for_orphans();
         a.settle(&what);
         a.assert_done(case, &path, &what);
         a.all_records();
