@@ -255,6 +255,17 @@ fn appender(o: &Opened, at: &str) -> Result<Journal, Refusal> {
     Ok(j)
 }
 
+/// Whether what `j` appended reached the journal of `dir`.
+fn written(j: &Journal, dir: &RunDir) -> Result<(), Refusal> {
+    match j.error() {
+        Some(e) => Err(Refusal(
+            EXIT_JOURNAL,
+            format!("cannot write {}: {e}", dir.journal().display()),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The run clock's time now: a virtual run's clock stands still between executors.
 fn run_now(state: &RunState) -> String {
     if state.clock == "virtual" {
@@ -656,12 +667,7 @@ fn answer_inner(args: &AnswerArgs) -> Result<ExitCode, Refusal> {
         reason: Some(args.reason.clone()),
         at,
     });
-    if let Some(e) = j.error() {
-        return Err(Refusal(
-            EXIT_JOURNAL,
-            format!("cannot write {}: {e}", o.dir.journal().display()),
-        ));
-    }
+    written(&j, &o.dir)?;
     eprintln!(
         "recorded: `{}` = {} ({}{})\n  continue: flowrun resume {}{}",
         p.node,
@@ -741,12 +747,7 @@ fn abort_one(o: &Opened, args: &AbortArgs) -> Result<ExitCode, Refusal> {
         )),
         at,
     });
-    if let Some(e) = j.error() {
-        return Err(Refusal(
-            EXIT_JOURNAL,
-            format!("cannot write {}: {e}", o.dir.journal().display()),
-        ));
-    }
+    written(&j, &o.dir)?;
     eprintln!(
         "aborted run {}{}",
         s.run_id,
@@ -915,12 +916,7 @@ fn decide_in_child(
             reason: reason.map(str::to_owned),
             at,
         });
-        if let Some(e) = j.error() {
-            return Err(Refusal(
-                EXIT_JOURNAL,
-                format!("cannot write {}: {e}", child.dir.journal().display()),
-            ));
-        }
+        written(&j, &child.dir)?;
     }
     Ok(())
 }

@@ -6,7 +6,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use flowrun::exec::Event;
-use flowrun::exec::journal::{self, Record};
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -19,18 +18,6 @@ const LINE: &str = "st=>start: go\nop=>operation: Do the thing\ne=>end\nst->op->
 const SEASON: &str = "st=>start: go\nw=>operation: Season\nc=>condition: Seasoned enough?\ne=>end\nst->w->c\nc(yes)->e\nc(no)->w\n";
 
 impl Sandbox {
-    /// The ids of the runs kept in the sandbox's `.flowrun`, oldest first.
-    fn run_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = std::fs::read_dir(self.file(".flowrun/runs"))
-            .map(|d| {
-                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        ids.sort();
-        ids
-    }
-
     /// `flowrun execute flow.flow --events events.jsonl ARGS…` with a clock of the test's choice.
     fn execute_with_clock(&self, clock: &str, args: &[&str]) -> assert_cmd::Command {
         let mut c = self.flowrun();
@@ -51,36 +38,6 @@ impl Sandbox {
         let ids = self.run_ids();
         assert_eq!(ids.len(), 1, "{ids:?}");
         ids[0].clone()
-    }
-
-    /// The run's journal, which must be valid.
-    fn journal(&self, id: &str) -> Vec<Record> {
-        let read = journal::read(&self.file(&format!(".flowrun/runs/{id}/journal.jsonl")))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(read.torn_bytes, 0);
-        read.records
-    }
-
-    /// The journal's events.
-    fn journal_events(&self, id: &str) -> Vec<Event> {
-        self.journal(id).into_iter().map(|r| r.event).collect()
-    }
-
-    /// `flowrun runs --format json`, one object per run.
-    fn runs(&self) -> Vec<serde_json::Value> {
-        let out = self
-            .flowrun()
-            .args(["runs", "--format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
     }
 
     /// `flowrun show RUN --format json`.

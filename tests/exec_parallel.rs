@@ -5,8 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use flowrun::exec::Event;
-use flowrun::exec::journal;
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -23,45 +21,13 @@ fn timed(sleep: &str) -> String {
 }
 
 impl Sandbox {
-    fn all_runs(&self) -> Vec<String> {
-        let mut ids: Vec<String> = std::fs::read_dir(self.file(".flowrun/runs"))
-            .map(|d| {
-                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        ids.sort();
-        ids
-    }
-
-    fn events_of(&self, id: &str) -> Vec<Event> {
-        journal::read(&self.file(&format!(".flowrun/runs/{id}/journal.jsonl")))
-            .unwrap()
-            .records
-            .into_iter()
-            .map(|r| r.event)
-            .collect()
-    }
-
+    /// `(id, status, detail)` of every run, from `flowrun runs`.
     fn run_statuses(&self) -> Vec<(String, String, String)> {
-        let out = self
-            .flowrun()
-            .args(["runs", "--format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                (
-                    v["id"].as_str().unwrap().to_owned(),
-                    v["status"].as_str().unwrap().to_owned(),
-                    v["detail"].as_str().unwrap_or("").to_owned(),
-                )
+        self.runs()
+            .iter()
+            .map(|v| {
+                let field = |k: &str| v[k].as_str().unwrap_or("").to_owned();
+                (field("id"), field("status"), field("detail"))
             })
             .collect()
     }
@@ -92,15 +58,21 @@ fn the_paths_run_at_once_and_the_join_runs_once_after_both() {
     );
     // The join ran once, after both (it lists both end files).
     assert_eq!(s.read("joined").unwrap().lines().count(), 2);
-    let ids = s.all_runs();
+    let ids = s.run_ids();
     assert_eq!(ids.len(), 3, "{ids:?}");
     let top = &ids[0];
-    let starts = crate::exec_support::started(&s.events_of(top));
+    let starts = crate::exec_support::started(&s.journal_events(top));
     assert_eq!(starts, ["st", "para", "j", "e"]);
     // Each branch is a run of its own, from its path to (not including) the join.
     assert_eq!(ids[1], format!("{top}.s2a1.path1"));
-    assert_eq!(crate::exec_support::started(&s.events_of(&ids[1])), ["a"]);
-    assert_eq!(crate::exec_support::started(&s.events_of(&ids[2])), ["b"]);
+    assert_eq!(
+        crate::exec_support::started(&s.journal_events(&ids[1])),
+        ["a"]
+    );
+    assert_eq!(
+        crate::exec_support::started(&s.journal_events(&ids[2])),
+        ["b"]
+    );
     assert!(s.run_statuses().iter().all(|(_, st, _)| st == "completed"));
 }
 
@@ -145,10 +117,10 @@ fn complete_lets_the_other_branch_finish() {
     assert_eq!(statuses[2].1, "completed");
     // Retry re-runs only the failed branch: b's run is kept.
     s.write("flow.flowrun.toml", "[[bind]]\nnode = \"para\"\nparallel = \"complete\"\n\n[[bind]]\nnode = \"a\"\nrun = [\"true\"]\n\n[[bind]]\nnode = \"b\"\nrun = [\"sh\", \"-c\", \"echo again >> b-done\"]\n\n[[bind]]\nnode = \"j\"\nlog = \"joined\"\n");
-    let top = s.all_runs()[0].clone();
+    let top = s.run_ids()[0].clone();
     s.flowrun().args(["retry", &top]).assert().code(0);
     assert_eq!(s.read("b-done").unwrap(), "", "b ran again");
-    let ids = s.all_runs();
+    let ids = s.run_ids();
     assert!(ids.contains(&format!("{top}.s2a2.path1")), "{ids:?}");
     assert!(!ids.contains(&format!("{top}.s2a2.path2")), "{ids:?}");
 }
@@ -184,7 +156,7 @@ fn a_question_in_a_branch_suspends_the_run_and_is_answered_through_it() {
     );
     s.execute(&["--detach"]).assert().code(3);
     assert!(s.read("a-done").is_some(), "the other branch went on");
-    let top = s.all_runs()[0].clone();
+    let top = s.run_ids()[0].clone();
     assert_eq!(s.run_statuses()[0].1, "answer");
     s.flowrun()
         .args(["answer", &top, "c", "yes", "--reason", "ready"])
@@ -213,9 +185,9 @@ fn a_crash_inside_a_branch_resumes_there() {
     let clean = Sandbox::with(FORK, bindings);
     clean.execute(&[]).assert().code(0);
     let total: usize = clean
-        .all_runs()
+        .run_ids()
         .iter()
-        .map(|id| clean.events_of(id).len())
+        .map(|id| clean.journal_events(id).len())
         .sum();
     for k in 1..=total {
         let s = Sandbox::with(FORK, bindings);
@@ -225,7 +197,7 @@ fn a_crash_inside_a_branch_resumes_there() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), None, "record {k}: not killed");
-        let top = s.all_runs()[0].clone();
+        let top = s.run_ids()[0].clone();
         s.flowrun().args(["resume", &top]).assert().code(0);
         assert!(
             s.run_statuses().iter().all(|(_, st, _)| st == "completed"),
@@ -266,7 +238,7 @@ fn render_run_draws_each_branch() {
         "[[bind]]\nnode = \"a\"\nrun = [\"true\"]\n\n[[bind]]\nnode = \"c\"\nask = true\n\n[[bind]]\nnode = \"j\"\nlog = \"joined\"\n",
     );
     s.execute(&["--detach"]).assert().code(3);
-    let top = s.all_runs()[0].clone();
+    let top = s.run_ids()[0].clone();
     let out = s
         .flowrun()
         .args([

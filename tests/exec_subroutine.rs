@@ -3,7 +3,6 @@
 //! suspensions and operator decisions cascade, recursion is refused.
 
 use flowrun::exec::Event;
-use flowrun::exec::journal;
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -28,40 +27,11 @@ fn sandbox(child_bindings: &str) -> Sandbox {
 const RECORD: &str = "[[bind]]\nnode = \"op\"\nrun = [\"sh\", \"-c\", \"echo \\\"$FLOWRUN_PARAM_WORD $FLOWRUN_PARAM_WORD_2\\\" >> child.log\"]\n";
 
 impl Sandbox {
-    fn ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = std::fs::read_dir(self.file(".flowrun/runs"))
-            .map(|d| {
-                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        ids.sort();
-        ids
-    }
-
-    fn records_of(&self, id: &str) -> Vec<Event> {
-        journal::read(&self.file(&format!(".flowrun/runs/{id}/journal.jsonl")))
-            .unwrap()
-            .records
-            .into_iter()
-            .map(|r| r.event)
-            .collect()
-    }
-
+    /// `(id, status)` of every run, from `flowrun runs`.
     fn statuses(&self) -> Vec<(String, String)> {
-        let out = self
-            .flowrun()
-            .args(["runs", "--format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        self.runs()
+            .iter()
+            .map(|v| {
                 (
                     v["id"].as_str().unwrap().to_owned(),
                     v["status"].as_str().unwrap().to_owned(),
@@ -80,14 +50,14 @@ fn a_subroutine_runs_its_flow_as_a_child_run_with_its_inputs() {
         .stderr(contains("↳ child run ").and(contains("    ┊   ✓ op ")));
     // The child's action ran in the child's folder with the parent's captured parameters.
     assert_eq!(s.read("child.log").unwrap(), "EDNA UK\n");
-    let ids = s.ids();
+    let ids = s.run_ids();
     assert_eq!(ids.len(), 2, "{ids:?}");
     let (parent, child) = (&ids[0], &ids[1]);
     assert_eq!(child, &format!("{parent}.s2a1"));
     // The parent journals the child's id before the child starts; the child names its parent.
-    assert!(s.records_of(parent).iter().any(|e| matches!(e,
+    assert!(s.journal_events(parent).iter().any(|e| matches!(e,
         Event::ChildStarted { node, child: c, flow, .. } if node == "sub" && c == child && flow == "child.flow")));
-    match &s.records_of(child)[0] {
+    match &s.journal_events(child)[0] {
         Event::RunStarted { origin, .. } => {
             assert_eq!(origin.parent.as_deref(), Some(parent.as_str()));
         }
@@ -131,10 +101,10 @@ fn a_failed_child_holds_the_parent_and_retry_starts_a_new_child() {
     s.execute(&[]).assert().code(3).stderr(
         contains("`sub` failed and is held: child run ").and(contains("failed: exit code 1")),
     );
-    let parent = s.ids()[0].clone();
+    let parent = s.run_ids()[0].clone();
     s.write("ok", "");
     s.flowrun().args(["retry", &parent]).assert().code(0);
-    let ids = s.ids();
+    let ids = s.run_ids();
     assert_eq!(
         ids,
         [
@@ -160,7 +130,7 @@ fn a_question_inside_a_child_suspends_the_parent_and_is_answered_through_it() {
         .assert()
         .code(3)
         .stderr(contains("in child run "));
-    let parent = s.ids()[0].clone();
+    let parent = s.run_ids()[0].clone();
     assert_eq!(s.statuses()[0].1, "answer");
     // Answered through the parent: the question is the child's.
     s.flowrun()
@@ -179,7 +149,7 @@ fn a_question_inside_a_child_suspends_the_parent_and_is_answered_through_it() {
         .stderr(contains(format!("continue: flowrun resume {parent}")));
     s.flowrun().args(["resume", &parent]).assert().code(0);
     let child = format!("{parent}.s2a1");
-    assert!(s.records_of(&child).iter().any(|e| matches!(e,
+    assert!(s.journal_events(&child).iter().any(|e| matches!(e,
         Event::Answered { node, answer, by: Some(by), .. } if node == "c" && answer == "yes" && by == "dana")));
     assert!(s.statuses().iter().all(|(_, st)| st == "completed"));
 }
@@ -193,7 +163,7 @@ fn a_held_step_inside_a_child_is_retried_or_skipped_through_the_parent() {
         .assert()
         .code(3)
         .stderr(contains("in child run "));
-    let parent = s.ids()[0].clone();
+    let parent = s.run_ids()[0].clone();
     s.write("ok", "");
     s.flowrun()
         .args(["retry", &parent, "--reason", "fixed"])
@@ -201,9 +171,9 @@ fn a_held_step_inside_a_child_is_retried_or_skipped_through_the_parent() {
         .code(0);
     assert_eq!(s.read("tries").unwrap().lines().count(), 2);
     // One child: the decision was the child's, not a new attempt of the subroutine.
-    assert_eq!(s.ids().len(), 2);
+    assert_eq!(s.run_ids().len(), 2);
     let child = format!("{parent}.s2a1");
-    assert!(s.records_of(&child).iter().any(|e| matches!(e,
+    assert!(s.journal_events(&child).iter().any(|e| matches!(e,
         Event::Decided { decision, .. } if decision == "retry")));
 }
 
@@ -211,7 +181,7 @@ fn a_held_step_inside_a_child_is_retried_or_skipped_through_the_parent() {
 fn abort_cascades_to_the_child_run() {
     let s = sandbox("[[bind]]\nnode = \"op\"\nrun = [\"false\"]\n");
     s.execute(&[]).assert().code(3);
-    let parent = s.ids()[0].clone();
+    let parent = s.run_ids()[0].clone();
     s.flowrun().args(["abort", &parent]).assert().code(0);
     let statuses = s.statuses();
     assert_eq!(statuses.len(), 2);
@@ -236,7 +206,7 @@ fn recursion_is_refused_before_anything_runs() {
             .and(contains("flow.flow#1 → ").and(contains("b.flow#1 → "))),
     );
     assert!(s.read("ran").is_none());
-    assert!(s.ids().is_empty());
+    assert!(s.run_ids().is_empty());
 }
 
 #[test]
@@ -257,7 +227,11 @@ fn a_crash_inside_the_child_resumes_inside_the_child() {
         "[[bind]]\nnode = \"op\"\nrun = [\"sh\", \"-c\", \"echo x >> child.log\"]\nidempotent = true\n",
     );
     s.execute(&[]).assert().code(0);
-    let clean: usize = s.ids().iter().map(|id| s.records_of(id).len()).sum();
+    let clean: usize = s
+        .run_ids()
+        .iter()
+        .map(|id| s.journal_events(id).len())
+        .sum();
     for k in 1..=clean as u64 {
         let t = sandbox(
             "[[bind]]\nnode = \"op\"\nrun = [\"sh\", \"-c\", \"echo x >> child.log\"]\nidempotent = true\n",
@@ -272,7 +246,7 @@ fn a_crash_inside_the_child_resumes_inside_the_child() {
             assert_eq!(k, clean as u64, "{}", String::from_utf8_lossy(&out.stderr));
             continue;
         }
-        let parent = t.ids()[0].clone();
+        let parent = t.run_ids()[0].clone();
         t.flowrun().args(["resume", &parent]).assert().code(0);
         assert!(
             t.statuses().iter().all(|(_, st)| st == "completed"),
@@ -288,7 +262,7 @@ fn a_crash_inside_the_child_resumes_inside_the_child() {
 fn render_run_names_the_child_run() {
     let s = sandbox(RECORD);
     s.execute(&[]).assert().code(0);
-    let ids = s.ids();
+    let ids = s.run_ids();
     let out = s
         .flowrun()
         .args(["render", "flow.flow", "--format", "dot", "--run", &ids[0]])

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use flowrun::exec::Event;
+use flowrun::exec::journal::{self, Record};
 
 /// The events file every sandbox run writes.
 pub(crate) const EVENTS: &str = "events.jsonl";
@@ -105,6 +106,48 @@ impl Sandbox {
         ])
         .args(args);
         cmd
+    }
+
+    /// The ids of the runs kept in the sandbox's `.flowrun`, oldest first.
+    pub(crate) fn run_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.file(".flowrun/runs"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// The run's journal, which must be valid.
+    pub(crate) fn journal(&self, id: &str) -> Vec<Record> {
+        let read = journal::read(&self.file(&format!(".flowrun/runs/{id}/journal.jsonl")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.torn_bytes, 0);
+        read.records
+    }
+
+    /// The journal's events.
+    pub(crate) fn journal_events(&self, id: &str) -> Vec<Event> {
+        self.journal(id).into_iter().map(|r| r.event).collect()
+    }
+
+    /// `flowrun runs --format json`, one object per run.
+    pub(crate) fn runs(&self) -> Vec<serde_json::Value> {
+        let out = self
+            .flowrun()
+            .args(["runs", "--format", "json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// The events of the last run.
