@@ -59,7 +59,27 @@ pub(crate) fn find(s: &str, pat: &str) -> Option<usize> {
     let Some((&first, rest)) = pat.split_first() else {
         return Some(0);
     };
-    memchr::memchr_iter(first, hay).find(|&i| hay.get(i + 1..).is_some_and(|h| h.starts_with(rest)))
+    let mut from = 0;
+    while let Some(i) = hay.get(from..).and_then(|h| find_byte(first, h)) {
+        let at = from + i;
+        // Byte by byte: the rest of the pattern is a byte or two, too short for `memcmp`.
+        let after = hay.get(at + 1..).unwrap_or_default();
+        if after.len() >= rest.len() && after.iter().zip(rest).all(|(a, b)| a == b) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// `memchr`, with a plain loop for short haystacks (most statements' pieces),
+/// where setting up the vector search costs more than it saves.
+pub(crate) fn find_byte(b: u8, hay: &[u8]) -> Option<usize> {
+    if hay.len() < 32 {
+        hay.iter().position(|&c| c == b)
+    } else {
+        memchr::memchr(b, hay)
+    }
 }
 
 /// `s.split(pat)` with [`find`]: the pieces and their byte ranges.
@@ -84,7 +104,7 @@ pub(crate) fn split<'a, 'p>(
 /// The match of the JS regex `/\(.*\)/` (leftmost, greedy; `.` stops at line terminators).
 pub(crate) fn paren_group(s: &str) -> Option<Range<usize>> {
     let mut from = 0;
-    while let Some(rel) = memchr::memchr(b'(', &s.as_bytes()[from..]) {
+    while let Some(rel) = find_byte(b'(', &s.as_bytes()[from..]) {
         let open = from + rel;
         let line = &s[open + 1..];
         let stop = line

@@ -166,7 +166,7 @@ fn definition(stmt: &StmtText<'_>) -> Definition {
         kind_len = a.len();
         link = Some(b.to_owned());
     }
-    if let Some(nl) = memchr::memchr(b'\n', kind.as_bytes()) {
+    if let Some(nl) = js::find_byte(b'\n', kind.as_bytes()) {
         kind = &kind[..nl];
         kind_len = nl;
     }
@@ -255,29 +255,34 @@ fn connection(mut stmt: StmtText<'_>) -> Connection {
 }
 
 fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token {
-    let value = |s: &str| {
+    // flowchart.js's `s.substring(s.indexOf('(') + 1, s.indexOf(')'))`, when there is a `)`.
+    fn value(s: &str) -> Option<&str> {
         let open = js::index_of(s, "(") + 1;
         let close = js::index_of(s, ")");
-        (close >= 0).then(|| s[js::substring(s, open, close)].to_owned())
-    };
+        (close >= 0).then(|| &s[js::substring(s, open, close)])
+    }
     // `(true)` / `(false)`: flowchart.js replaces the first `true`/`false` anywhere in the token.
     let mut tok = std::borrow::Cow::Borrowed(raw);
-    if matches!(value(raw).as_deref(), Some("true" | "false")) {
+    let mut spec = value(raw);
+    if matches!(spec, Some("true" | "false")) {
         tok = std::borrow::Cow::Owned(raw.replacen("true", "yes", 1).replacen("false", "no", 1));
+        spec = value(&tok);
     }
-    let next = match value(&tok) {
-        Some(v) if !v.contains(',') && v != "yes" && v != "no" => format!("next, {v}"),
-        Some(v) => v,
-        None => "next".to_owned(),
+    // flowchart.js builds `next` as `"next, " + v` when `v` has no comma and is not
+    // `yes`/`no`, then splits it at commas: the branch, then the trimmed direction.
+    let (branch, direction) = match spec {
+        Some(v) if !v.contains(',') && v != "yes" && v != "no" => ("next", Some(js::trim(v))),
+        Some(v) => match v.split_once(',') {
+            Some((b, rest)) => (
+                b,
+                Some(js::trim(rest.split(',').next().unwrap_or_default())),
+            ),
+            None => (v, None),
+        },
+        None => ("next", None),
     };
-    let (branch, direction) = match next.split_once(',') {
-        Some((b, rest)) => {
-            let second = rest.split(',').next().unwrap_or_default();
-            (b.to_owned(), Some(js::trim(second).to_owned()))
-        }
-        None => (next, None),
-    };
-    let key_len = if memchr::memchr(b')', tok.as_bytes()).is_some() {
+    let (branch, direction) = (branch.to_owned(), direction.map(str::to_owned));
+    let key_len = if js::find_byte(b')', tok.as_bytes()).is_some() {
         let open = js::index_of(&tok, "(");
         js::substring(&tok, 0, open).end
     } else {

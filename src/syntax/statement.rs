@@ -29,7 +29,7 @@ impl<'a> StmtText<'a> {
     pub(crate) fn new(raw: &'a str, at: usize, verbatim_from: usize) -> Self {
         let mut text = Cow::Borrowed(raw);
         let mut more = Vec::new();
-        if memchr::memmem::find(raw.as_bytes(), b"\\\n").is_some() {
+        if js::find(raw, "\\\n").is_some() {
             let mut out = String::with_capacity(raw.len());
             let mut last = 0;
             for (i, _) in raw.match_indices("\\\n") {
