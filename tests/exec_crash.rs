@@ -232,7 +232,9 @@ impl Attempt {
                         panic!("{what}: exit 3 but {:?}", state.status)
                     };
                     assert_eq!(reason, "held", "{what}");
-                    // Each held run (the run itself, or a branch) on its own evidence.
+                    // Each held run (the run itself, or a branch) on its own evidence,
+                    // once every action the killed process left behind has ended.
+                    self.wait_for_orphans();
                     for (run, text) in self.held() {
                         let decision = if self.happened(&text) {
                             vec![
@@ -297,15 +299,22 @@ impl Attempt {
     }
 
     /// Waits until no process of this attempt is left (a killed run's action
-    /// goes on as an orphan): none has our demo state in its environment.
+    /// goes on as an orphan): none has our demo state in its environment, in
+    /// ten scans in a row (a process between two `exec`s shows no environment
+    /// for a moment; the demo plugins exec twice, through `env`).
     fn wait_for_orphans(&self) {
         let needle = format!("FLOWRUN_DEMO_STATE={}\0", self.demo.path().display());
-        wait_for("orphaned actions", Duration::from_secs(60), || {
+        let none_left = || {
             std::fs::read_dir("/proc").unwrap().flatten().all(|e| {
                 std::fs::read(e.path().join("environ")).map_or(true, |env| {
                     !env.windows(needle.len()).any(|w| w == needle.as_bytes())
                 })
             })
+        };
+        let mut clean = 0;
+        wait_for("orphaned actions", Duration::from_secs(60), || {
+            clean = if none_left() { clean + 1 } else { 0 };
+            clean >= 10
         });
     }
 }
