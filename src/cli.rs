@@ -676,7 +676,7 @@ fn run_overlay(
         };
         if let Some(c) = crate::exec::state::RunState::fold(&read.records) {
             // Branches of branches draw on the same flow; a child run's own children do not.
-            if c.setting("start_at").is_some() {
+            if c.branch_start().is_some() {
                 todo.extend(c.timeline.iter().flat_map(|v| v.children.clone()));
             }
             children.push(c);

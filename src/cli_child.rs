@@ -414,18 +414,7 @@ impl ChildRunner {
                     .and_then(|p| std::fs::canonicalize(p).ok())
                     .map(|p| p.display().to_string()),
                 parent: Some(call.parent.to_owned()),
-                settings: Some(serde_json::json!({
-                    "unbound": "fail",
-                    "max_steps": 10_000,
-                    "on_failure": self.on_failure.map(|o| format!("{o:?}").to_lowercase()),
-                    "cwd": cwd.display().to_string(),
-                    "start_at": call.start_at,
-                    "stop_at": call.stop_at,
-                    "parallel": self.branch_failure.map(|p| match p {
-                        BranchFailure::FailFast => "fail-fast",
-                        BranchFailure::Complete => "complete",
-                    }),
-                })),
+                settings: None,
             },
             unbound: Unbound::Fail,
             people: self.people,
@@ -449,6 +438,8 @@ impl ChildRunner {
                 cwd.clone(),
             )
         };
+        let mut cfg = cfg;
+        cfg.origin.settings = Some(cfg.settings());
         let mut nested = ChildRunner {
             source: Some(child.path.clone()),
             base: cwd,

@@ -342,16 +342,6 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
             .map(|p| p.display().to_string())
             .ok()
     };
-    let settings = serde_json::json!({
-        "unbound": format!("{unbound:?}").to_lowercase(),
-        "max_steps": args.max_steps,
-        "on_failure": args.on_failure.map(|o| format!("{o:?}").to_lowercase()),
-        "cwd": cwd.display().to_string(),
-        "parallel": args.parallel.map(|p| match p {
-            BranchFailure::FailFast => "fail-fast",
-            BranchFailure::Complete => "complete",
-        }),
-    });
     let origin = Origin {
         source: (args.path.as_os_str() != "-")
             .then(|| absolute(&args.path))
@@ -360,7 +350,7 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         flow_sha256: Some(sha256(&f.source.text)),
         bindings: bindings_path.as_deref().and_then(absolute),
         parent: None,
-        settings: Some(settings),
+        settings: None,
     };
     let cfg = RunConfig {
         unbound,
@@ -370,6 +360,8 @@ pub(crate) fn execute(args: &ExecuteArgs) -> Result<ExitCode, CliError> {
         branch_failure: args.parallel,
         ..RunConfig::new(dir.id.clone(), flow_name, cwd)
     };
+    let mut cfg = cfg;
+    cfg.origin.settings = Some(cfg.settings());
     let launch = Launch {
         graph: &analysis.graph,
         plan: &plan,

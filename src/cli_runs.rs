@@ -11,14 +11,13 @@ use crate::cli_execute::{
     EXIT_ABORTED, EXIT_BUSY, EXIT_FAILED, EXIT_JOURNAL, Launch, RunArgs, drive, load_bindings,
     state_dir_flag,
 };
-use crate::exec::bindings::OnFailure;
 use crate::exec::drift;
 use crate::exec::event::{Event, EventSink};
 use crate::exec::journal::{self, Journal, JournalError};
 use crate::exec::prompt::{Answer, Scripted};
 use crate::exec::state::{Decision, Position, RunState, Status};
 use crate::exec::store::{RunDir, RunLock, Store, StoreError, sha256};
-use crate::exec::{Clock, RunConfig, Unbound, resolve, resume};
+use crate::exec::{Clock, RunConfig, resolve, resume};
 use crate::graph::NodeKind;
 use crate::report::{Located, render_one};
 
@@ -921,10 +920,6 @@ fn decide_in_child(
     Ok(())
 }
 
-fn setting<'a>(s: &'a RunState, key: &str) -> Option<&'a serde_json::Value> {
-    s.origin.settings.as_ref().and_then(|v| v.get(key))
-}
-
 fn continue_run(
     args: &ResumeArgs,
     decision: Option<(&'static str, Option<String>)>,
@@ -1057,35 +1052,11 @@ fn continue_run(
     }
     let at = state.last_at.clone();
     let journal = appender(&o, &at)?;
-    let unbound = match setting(&state, "unbound").and_then(|v| v.as_str()) {
-        Some("ask") => Unbound::Ask,
-        Some("skip") => Unbound::Skip,
-        _ => Unbound::Fail,
-    };
-    let cwd = setting(&state, "cwd")
-        .and_then(|v| v.as_str())
-        .map_or_else(|| PathBuf::from("."), PathBuf::from);
     let cfg = RunConfig {
         origin: state.origin.clone(),
-        unbound,
-        max_steps: setting(&state, "max_steps")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(10_000),
-        on_failure: setting(&state, "on_failure")
-            .and_then(|v| v.as_str())
-            .and_then(OnFailure::parse),
-        branch_failure: setting(&state, "parallel")
-            .and_then(|v| v.as_str())
-            .and_then(crate::exec::parallel::BranchFailure::parse),
-        // A parallel branch resumed on its own still ends at its join.
-        start_at: setting(&state, "start_at")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned),
-        stop_at: setting(&state, "stop_at")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned),
-        ..RunConfig::new(state.run_id.clone(), state.flow.clone(), cwd)
-    };
+        ..RunConfig::new(state.run_id.clone(), state.flow.clone(), PathBuf::from("."))
+    }
+    .with_settings(&state.origin.settings.clone().unwrap_or_default());
     let launch = Launch {
         graph: &analysis.graph,
         plan: &plan,

@@ -198,6 +198,14 @@ pub enum OnFailure {
 
 impl OnFailure {
     /// `hold` or `fail`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnFailure::Hold => "hold",
+            OnFailure::Fail => "fail",
+        }
+    }
+
+    /// `hold` or `fail`.
     pub fn parse(s: &str) -> Option<OnFailure> {
         match s {
             "hold" => Some(OnFailure::Hold),

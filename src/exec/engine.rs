@@ -18,7 +18,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::exec::bindings::{Action, Binding, Bindings, OnFailure};
 use crate::exec::child::{ChildCall, ChildOutcome, Children, child_id};
 use crate::exec::clock::{Clock, rfc3339};
-use crate::exec::event::{Event, EventSink, Origin};
+use crate::exec::event::{Event, EventSink, Origin, Settings};
 use crate::exec::parallel::{Branch, BranchFailure, Fork, run_branches};
 use crate::exec::plan::{Plan, Resolution, fill, linked_flow, match_text, resolve_placeholder};
 use crate::exec::process::{self, Ended, Spec};
@@ -104,6 +104,47 @@ impl RunConfig {
             start_at: None,
             stop_at: None,
             branch_failure: None,
+        }
+    }
+}
+
+impl RunConfig {
+    /// What `resume` needs to go on as this run would have.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            unbound: Some(
+                match self.unbound {
+                    Unbound::Ask => "ask",
+                    Unbound::Skip => "skip",
+                    Unbound::Fail => "fail",
+                }
+                .to_owned(),
+            ),
+            max_steps: Some(self.max_steps),
+            on_failure: self.on_failure.map(|o| o.name().to_owned()),
+            parallel: self.branch_failure.map(|p| p.name().to_owned()),
+            cwd: Some(self.cwd.display().to_string()),
+            start_at: self.start_at.clone(),
+            stop_at: self.stop_at.clone(),
+        }
+    }
+
+    /// This configuration with a journaled run's settings restored.
+    #[must_use]
+    pub fn with_settings(self, s: &Settings) -> Self {
+        RunConfig {
+            unbound: match s.unbound.as_deref() {
+                Some("ask") => Unbound::Ask,
+                Some("skip") => Unbound::Skip,
+                _ => Unbound::Fail,
+            },
+            max_steps: s.max_steps.unwrap_or(self.max_steps),
+            on_failure: s.on_failure.as_deref().and_then(OnFailure::parse),
+            branch_failure: s.parallel.as_deref().and_then(BranchFailure::parse),
+            cwd: s.cwd.as_ref().map_or(self.cwd, PathBuf::from),
+            start_at: s.start_at.clone(),
+            stop_at: s.stop_at.clone(),
+            ..self
         }
     }
 }

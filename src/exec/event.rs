@@ -218,9 +218,35 @@ pub struct Origin {
     /// The parent run, for a subroutine's child run.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub parent: Option<String>,
-    /// The run's settings that resume keeps (`--unbound`, `--max-steps`, `--on-failure`).
+    /// The run's settings that resume keeps.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub settings: Option<serde_json::Value>,
+    pub settings: Option<Settings>,
+}
+
+/// The settings of a run that `resume` restores (see `RunConfig::settings`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// `--unbound`: `ask`, `skip`, `fail`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unbound: Option<String>,
+    /// `--max-steps`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max_steps: Option<u64>,
+    /// `--on-failure`: `hold`, `fail`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub on_failure: Option<String>,
+    /// `--parallel`: `fail-fast`, `complete`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub parallel: Option<String>,
+    /// Where actions run.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cwd: Option<String>,
+    /// A branch run's first node.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub start_at: Option<String>,
+    /// A branch run's join.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stop_at: Option<String>,
 }
 
 impl Event {

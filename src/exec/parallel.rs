@@ -28,6 +28,14 @@ pub enum BranchFailure {
 
 impl BranchFailure {
     /// `fail-fast` or `complete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BranchFailure::FailFast => "fail-fast",
+            BranchFailure::Complete => "complete",
+        }
+    }
+
+    /// `fail-fast` or `complete`.
     pub fn parse(s: &str) -> Option<BranchFailure> {
         match s {
             "fail-fast" | "fail_fast" => Some(BranchFailure::FailFast),

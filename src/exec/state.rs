@@ -569,13 +569,9 @@ impl RunState {
 }
 
 impl RunState {
-    /// The setting a run was started with (`start_at` for a branch run, …).
-    pub fn setting(&self, key: &str) -> Option<&str> {
-        self.origin
-            .settings
-            .as_ref()
-            .and_then(|v| v.get(key))
-            .and_then(serde_json::Value::as_str)
+    /// The first node of a branch run (a parallel's path), if this is one.
+    pub fn branch_start(&self) -> Option<&str> {
+        self.origin.settings.as_ref()?.start_at.as_deref()
     }
 
     /// [`RunState::overlay`] with the run's child runs drawn too: a parallel's
@@ -584,7 +580,7 @@ impl RunState {
     pub fn overlay_with(&self, children: &[RunState]) -> crate::render::Overlay {
         let mut o = self.overlay();
         for c in children {
-            let Some(start) = c.setting("start_at") else {
+            let Some(start) = c.branch_start() else {
                 let _ = write!(o.status, " · child run {}: {}", c.run_id, c.status.word());
                 continue;
             };
