@@ -935,7 +935,7 @@ fn continue_run(
     let mut o = open(&store, &dir.path.display().to_string())?;
     let mut decision = decision;
     if let Some((what, reason)) = &decision {
-        if o.state.pending().and_then(|p| p.child.as_ref()).is_some() {
+        if o.state.pending().is_some_and(|p| !p.children.is_empty()) {
             // Held inside a subroutine: the decision is the child run's; the parent
             // then resumes it.
             decide_in_child(&store, &o, what, reason.as_deref(), args.by.as_ref())?;

@@ -125,15 +125,8 @@ fn state_dir_puts_runs_elsewhere() {
     let s = Sandbox::with(LINE, "[[bind]]\nnode = \"op\"\nlog = \"hi\"\n");
     s.execute(&["--state-dir", "runs-here"]).assert().code(0);
     assert!(s.run_ids().is_empty());
-    let out = s
-        .flowrun()
-        .args(["runs", "--state-dir", "runs-here"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert!(String::from_utf8(out).unwrap().contains("completed"));
+    let out = s.stdout_of(&["runs", "--state-dir", "runs-here"]);
+    assert!(out.contains("completed"));
 }
 
 // ── suspend and resume: timers ───────────────────────────────────────────
@@ -778,22 +771,14 @@ fn render_run_shows_the_path_and_where_the_run_is() {
     let s = Sandbox::with(SEASON, ASKED);
     s.execute(&["--detach"]).assert().code(3);
     let id = s.run_id();
-    let fcjs = s
-        .flowrun()
-        .args([
-            "render",
-            "flow.flow",
-            "--format",
-            "flowchartjs",
-            "--run",
-            &id,
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let fcjs = String::from_utf8(fcjs).unwrap();
+    let fcjs = s.stdout_of(&[
+        "render",
+        "flow.flow",
+        "--format",
+        "flowchartjs",
+        "--run",
+        &id,
+    ]);
     assert!(fcjs.contains("st=>start: go|past"), "{fcjs}");
     assert!(fcjs.contains("w=>operation: Season|past"), "{fcjs}");
     assert!(
@@ -801,32 +786,13 @@ fn render_run_shows_the_path_and_where_the_run_is() {
         "{fcjs}"
     );
     assert!(fcjs.contains("e=>end: |future"), "{fcjs}");
-    let dot = s
-        .flowrun()
-        .args(["render", "flow.flow", "--format", "dot", "--run", &id])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let dot = String::from_utf8(dot).unwrap();
+    let dot = s.stdout_of(&["render", "flow.flow", "--format", "dot", "--run", &id]);
     assert!(
         dot.contains(&format!("run {id}: waiting for an answer at `c`")),
         "{dot}"
     );
-    let mermaid = s
-        .flowrun()
-        .args(["render", "flow.flow", "--format", "mermaid", "--run", &id])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert!(
-        String::from_utf8(mermaid)
-            .unwrap()
-            .contains("class n_c current")
-    );
+    let mermaid = s.stdout_of(&["render", "flow.flow", "--format", "mermaid", "--run", &id]);
+    assert!(mermaid.contains("class n_c current"));
     s.flowrun()
         .args(["render", "flow.flow", "--run", "nope"])
         .assert()

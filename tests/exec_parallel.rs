@@ -239,35 +239,19 @@ fn render_run_draws_each_branch() {
     );
     s.execute(&["--detach"]).assert().code(3);
     let top = s.run_ids()[0].clone();
-    let out = s
-        .flowrun()
-        .args([
-            "render",
-            "flow.flow",
-            "--format",
-            "flowchartjs",
-            "--run",
-            &top,
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = s.stdout_of(&[
+        "render",
+        "flow.flow",
+        "--format",
+        "flowchartjs",
+        "--run",
+        &top,
+    ]);
     // Branch 1 arrived at the join; branch 2 waits at its question; the join has not run.
     assert!(text.contains("a=>operation: Task a|past"), "{text}");
     assert!(text.contains("c=>condition: Ready?|current"), "{text}");
     assert!(text.contains("j=>operation: Join|future"), "{text}");
-    let dot = s
-        .flowrun()
-        .args(["render", "flow.flow", "--format", "dot", "--run", &top])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let dot = String::from_utf8(dot).unwrap();
+    let dot = s.stdout_of(&["render", "flow.flow", "--format", "dot", "--run", &top]);
     assert!(
         dot.contains("\"para\" -> \"a\" [tailport=s, color=black, penwidth=3]"),
         "{dot}"

@@ -150,6 +150,19 @@ impl Sandbox {
             .collect()
     }
 
+    /// The stdout of `flowrun ARGS…` run in the folder, which must succeed.
+    pub(crate) fn stdout_of(&self, args: &[&str]) -> String {
+        let out = self
+            .flowrun()
+            .args(args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    }
+
     /// The events of the last run.
     pub(crate) fn events(&self) -> Vec<Event> {
         read_events(&self.file(EVENTS))

@@ -585,7 +585,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             let performed = self.parallel(&ctx, p.attempt, Some(&p.children));
             return self.settle(&ctx, performed, started);
         }
-        if let (Some(child), Some(flow)) = (&p.child, ctx.subflow.clone()) {
+        if let (Some(child), Some(flow)) = (p.children.last(), ctx.subflow.clone()) {
             // The child run picks up where it stopped.
             let performed = self.child(&ctx, &flow, child);
             return self.settle(&ctx, performed, started);

@@ -118,8 +118,6 @@ pub struct Pending {
     pub suspended: Option<String>,
     /// The last output lines (evidence for an in-doubt step).
     pub output_tail: Vec<String>,
-    /// A subroutine's child run (the latest).
-    pub child: Option<String>,
     /// Every child run of this attempt: a subroutine's, or a parallel node's branches.
     pub children: Vec<String>,
 }
@@ -293,7 +291,6 @@ impl RunState {
             Event::RunStarted { .. } | Event::JournalRepaired { .. } => {}
             Event::ChildStarted { step, child, .. } => {
                 if let Some(p) = self.pending_mut(*step) {
-                    p.child = Some(child.clone());
                     p.children.push(child.clone());
                 }
                 if let Some(v) = self.view_mut(*step) {
@@ -321,7 +318,6 @@ impl RunState {
                     p.decision = None;
                     p.suspended = None;
                     p.output_tail.clear();
-                    p.child = None;
                     p.children.clear();
                     if let Some(v) = self.view_mut(*step) {
                         v.attempts = *attempt;
@@ -357,7 +353,6 @@ impl RunState {
                     decision: None,
                     suspended: None,
                     output_tail: Vec::new(),
-                    child: None,
                     children: Vec::new(),
                 }));
                 self.timeline.push(StepView {
