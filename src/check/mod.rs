@@ -27,32 +27,62 @@ pub fn check(text: &str, ast: &Ast, graph: &ParseGraph) -> Vec<Problem> {
     check_notes(text, notes, graph)
 }
 
+/// From this many nodes on, the walk for loops and dead ends (the largest check)
+/// runs on a thread of its own, beside the others.
+const WALK_APART: usize = 4096;
+
 /// [`check`] with the statements already [`Notes::see`]n, one by one.
 pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<Problem> {
     let flow = Flow::new(graph);
-    let whole = notes.span();
-    let mut problems: Vec<Problem> = graph.errors().iter().cloned().map(Problem::Build).collect();
-    let parse_throws = !problems.is_empty();
-    problems.extend(definitions::check(graph, notes));
     // Where flowchart.js's parse throws there is no start and no walk to speak of:
     // warnings about them would only echo the error.
-    if !parse_throws {
-        problems.extend(start::check(text, whole, graph, &flow));
-    }
-    let branch_problems = branches::check(graph, &flow);
-    // One typo mid-chain is both an undefined target and an undefined source: report it once.
-    let source_spans: Vec<_> = graph
-        .errors()
-        .iter()
-        .map(crate::graph::BuildError::span)
-        .collect();
-    problems.extend(branch_problems.into_iter().filter(|p| {
-        !(matches!(p, Problem::UndefinedTarget { .. }) && source_spans.contains(&p.span()))
-    }));
-    if !parse_throws {
-        problems.extend(reach::check(graph, &flow));
-        problems.extend(parallel::check(graph, &flow));
-    }
+    let parse_throws = !graph.errors().is_empty();
+    let walk = || {
+        if parse_throws {
+            Vec::new()
+        } else {
+            reach::check(graph, &flow)
+        }
+    };
+    let others = || {
+        let mut problems: Vec<Problem> =
+            graph.errors().iter().cloned().map(Problem::Build).collect();
+        let whole = notes.span();
+        problems.extend(definitions::check(graph, notes));
+        if !parse_throws {
+            problems.extend(start::check(text, whole, graph, &flow));
+        }
+        let branch_problems = branches::check(graph, &flow);
+        // One typo mid-chain is both an undefined target and an undefined source: report it once.
+        let source_spans: Vec<_> = graph
+            .errors()
+            .iter()
+            .map(crate::graph::BuildError::span)
+            .collect();
+        problems.extend(branch_problems.into_iter().filter(|p| {
+            !(matches!(p, Problem::UndefinedTarget { .. }) && source_spans.contains(&p.span()))
+        }));
+        let parallels = if parse_throws {
+            Vec::new()
+        } else {
+            parallel::check(graph, &flow)
+        };
+        (problems, parallels)
+    };
+    let ((mut problems, parallels), walked) = if graph.node_count() >= WALK_APART {
+        std::thread::scope(|scope| {
+            let walked = scope.spawn(walk);
+            let problems = others();
+            let walked = walked
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (problems, walked)
+        })
+    } else {
+        (others(), walk())
+    };
+    problems.extend(walked);
+    problems.extend(parallels);
     problems.sort_by_key(|p| (p.span().start, p.severity(), p.span().end));
     problems
 }

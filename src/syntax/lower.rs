@@ -12,6 +12,7 @@ use crate::syntax::ast::{
 };
 use crate::syntax::js;
 use crate::syntax::parser::{FlowParser, Rule};
+use crate::syntax::pieces;
 use crate::syntax::statement::StmtText;
 
 /// Parses a flow text. Never fails: every text is a flow to flowchart.js.
@@ -26,14 +27,64 @@ pub fn max_statements(text: &str) -> usize {
     memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1
 }
 
+/// Pieces of at least this many bytes are parsed on threads of their own
+/// (a text shorter than two of them is parsed on the calling thread).
+const PIECE: usize = 64 * 1024;
+
 /// Parses a flow text, handing each statement to `f` in source order as soon
 /// as it is parsed: [`parse`] without keeping the statements.
-pub fn each_statement(text: &str, mut f: impl FnMut(Statement)) {
+///
+/// A large text is parsed on every core, piece by piece (`pieces.rs`); `f` still
+/// sees every statement in order, on the calling thread.
+pub fn each_statement(text: &str, f: impl FnMut(Statement)) {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = std::env::var("FLOWRUN_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(threads);
+    each_statement_with(text, PIECE, threads, f);
+}
+
+/// [`each_statement`] with a given piece size and number of threads.
+pub(crate) fn each_statement_with(
+    text: &str,
+    piece: usize,
+    threads: usize,
+    mut f: impl FnMut(Statement),
+) {
     let trimmed = js::trim_range(text);
     let verbatim_from = last_line_start(text, trimmed.clone());
-    let mut pos = trimmed.start;
-    while pos < trimmed.end {
-        let input = &text[pos..trimmed.end];
+    let pieces = if threads > 1 {
+        pieces::cut(text, trimmed.clone(), piece)
+    } else {
+        Vec::new()
+    };
+    if pieces.len() < 2 {
+        statements_in(text, trimmed, verbatim_from, f);
+        return;
+    }
+    pieces::in_order(
+        &pieces,
+        threads,
+        |range| {
+            let mut out = Vec::with_capacity(max_statements(&text[range.clone()]));
+            statements_in(text, range, verbatim_from, |s| out.push(s));
+            out
+        },
+        |statements| statements.into_iter().for_each(&mut f),
+    );
+}
+
+/// Parses the statements in `range` of `text`, which starts where a statement starts.
+fn statements_in(
+    text: &str,
+    range: std::ops::Range<usize>,
+    verbatim_from: usize,
+    mut f: impl FnMut(Statement),
+) {
+    let mut pos = range.start;
+    while pos < range.end {
+        let input = &text[pos..range.end];
         // A batch of statements: (kind, start, end) relative to `input`.
         let batch = FlowParser::parse(Rule::statements, input)
             .ok()
@@ -41,7 +92,6 @@ pub fn each_statement(text: &str, mut f: impl FnMut(Statement)) {
             .map(|batch| {
                 batch
                     .into_inner()
-                    .filter_map(|stmt| stmt.into_inner().next())
                     .map(|kind| {
                         let span = kind.as_span();
                         (kind.as_rule(), span.start(), span.end())
@@ -407,14 +457,11 @@ mod tests {
                 panic!("`statements` rejected {input:?}");
             };
             let mut end = 0;
-            for stmt in pairs
+            for kind in pairs
                 .next()
                 .into_iter()
                 .flat_map(pest::iterators::Pair::into_inner)
             {
-                let Some(kind) = stmt.into_inner().next() else {
-                    continue;
-                };
                 let name = match kind.as_rule() {
                     Rule::definition => "definition",
                     Rule::connection => "connection",
@@ -454,7 +501,43 @@ mod tests {
         }
     }
 
+    /// The statements of a text parsed in pieces of `piece` bytes on three threads.
+    fn in_pieces(text: &str, piece: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        super::each_statement_with(text, piece, 3, |s| out.push(format!("{s:?}")));
+        out
+    }
+
+    fn whole(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        super::each_statement_with(text, usize::MAX, 1, |s| out.push(format!("{s:?}")));
+        out
+    }
+
+    #[test]
+    fn pieces_parse_like_the_whole_on_cases() {
+        let text = CASES.join("\n");
+        let doc = include_str!("../../workflows/prod-deployment.md");
+        for text in [text.as_str(), doc] {
+            for piece in [1, 2, 7, 40] {
+                assert_eq!(in_pieces(text, piece), whole(text), "{piece}: {text:?}");
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn pieces_parse_like_the_whole(pieces in proptest::collection::vec(
+            prop::sample::select(vec![
+                "a", "b", "(", ")", "=>", "->", "@>", "-", "@", "=", ">", "\\", "\n", "\n",
+                "\\\n", " ", ": ", "|", "é", "\r", "yes", "a->b", "\nc=>end: x", "\nd(yes)->a",
+            ]),
+            0..60,
+        ), piece in 1usize..12) {
+            let text: String = pieces.concat();
+            prop_assert_eq!(in_pieces(&text, piece), whole(&text), "{:?}", text);
+        }
+
         #[test]
         fn layers_agree(pieces in proptest::collection::vec(
             prop::sample::select(vec![

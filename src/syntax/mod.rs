@@ -8,6 +8,7 @@ pub mod ast;
 pub(crate) mod js;
 mod lower;
 pub mod parser;
+mod pieces;
 mod statement;
 
 pub use ast::{
