@@ -511,7 +511,7 @@ fn graph_text(g: &crate::graph::ParseGraph) -> String {
         let n = g.node(id);
         let kind = n
             .kind
-            .map_or_else(|| n.type_name.clone(), |k| k.name().to_owned());
+            .map_or_else(|| n.type_name.to_string(), |k| k.name().to_owned());
         let _ = writeln!(
             s,
             "{} [{kind}] {}",
@@ -521,7 +521,7 @@ fn graph_text(g: &crate::graph::ParseGraph) -> String {
         for e in flow.successors(id) {
             let to = e
                 .target
-                .map_or_else(|| "(undefined)".to_owned(), |t| g.node(t).key.clone());
+                .map_or_else(|| "(undefined)".to_owned(), |t| g.node(t).key.to_string());
             let _ = writeln!(s, "  --{}--> {to}", e.branch);
         }
         if let Some(shape) = shapes

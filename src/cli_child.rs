@@ -163,7 +163,7 @@ fn calls(g: &crate::graph::ParseGraph, bindings: &Bindings) -> Vec<(String, Stri
                 },
                 Resolution::Unbound => linked_flow(node),
             }?;
-            Some((node.key.clone(), reference))
+            Some((node.key.to_string(), reference))
         })
         .collect()
 }

@@ -11,7 +11,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         let first_defs = crate::graph::first_definitions(g);
         for u in g.unresolved() {
             out.push(Problem::UndefinedTarget {
-                name: u.name.clone(),
+                name: u.name.to_string(),
                 span: u.target_span,
                 help: crate::graph::hint(
                     &u.name,
@@ -31,8 +31,8 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         } = event
         {
             out.push(Problem::OverwrittenEdge {
-                key: g.node(*node).key.clone(),
-                branch: branch.clone(),
+                key: g.node(*node).key.to_string(),
+                branch: branch.to_string(),
                 span: *new,
                 old: *old,
             });
@@ -67,7 +67,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
             };
             for missing in ["yes", "no"].into_iter().filter(|b| !has(b)) {
                 out.push(Problem::MissingBranch {
-                    key: node.key.clone(),
+                    key: node.key.to_string(),
                     missing,
                     span: node.key_span,
                     present,
@@ -98,17 +98,17 @@ fn ignored_branches(
         let name = b.name();
         let target = b
             .target()
-            .map_or_else(|| "…".to_owned(), |t| g.node(t).key.clone());
+            .map_or_else(|| "…".to_owned(), |t| g.node(t).key.to_string());
         if kind == NodeKind::Condition && name == "next" {
             out.push(Problem::PlainArrowFromCondition {
-                key: node.key.clone(),
+                key: node.key.to_string(),
                 span: b.span(),
                 help: plain_arrow_help(g, id, &node.key, &target, b.direction()),
             });
             continue;
         }
         out.push(Problem::IgnoredBranch {
-            key: node.key.clone(),
+            key: node.key.to_string(),
             kind: kind.name().to_owned(),
             branch: name.to_owned(),
             span: b.span(),
@@ -127,7 +127,7 @@ fn plain_arrow_help(
     let branch_to = |b: &str| {
         g.branch(id, b)
             .and_then(|b| b.target())
-            .map(|t| g.node(t).key.clone())
+            .map(|t| g.node(t).key.to_string())
     };
     let (yes, no) = (branch_to("yes"), branch_to("no"));
     let mut help = match (&yes, &no) {

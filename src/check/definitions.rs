@@ -10,8 +10,8 @@ pub(crate) fn check(g: &ParseGraph, notes: Notes) -> Vec<Problem> {
     for (_, node) in g.nodes() {
         if node.kind.is_none() {
             out.push(Problem::UnknownType {
-                type_name: node.type_name.clone(),
-                key: node.key.clone(),
+                type_name: node.type_name.to_string(),
+                key: node.key.to_string(),
                 span: node.kind_span,
                 help: type_help(&node.type_name),
             });
@@ -20,7 +20,7 @@ pub(crate) fn check(g: &ParseGraph, notes: Notes) -> Vec<Problem> {
     for event in g.events() {
         match event {
             Event::Redefined { old, new } => out.push(Problem::Redefined {
-                key: g.node(*new).key.clone(),
+                key: g.node(*new).key.to_string(),
                 span: g.node(*new).key_span,
                 first: g.node(*old).key_span,
             }),

@@ -15,7 +15,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
 }
 
 fn problem(g: &ParseGraph, shape: &ParallelShape, fault: Fault) -> Problem {
-    let key = |id| g.node(id).key.clone();
+    let key = |id| g.node(id).key.to_string();
     let p = key(shape.parallel);
     let join = shape.join.map(key);
     let goal = join

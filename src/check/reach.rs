@@ -1,12 +1,13 @@
 //! Reachability: unreachable nodes, `yes` cycles, loops with no way out, dead ends.
 
 use crate::check::{Problem, quoted_list};
+use crate::graph::successors::{Successors, UNDEFINED, index32};
 use crate::graph::{Flow, NodeId, NodeKind, ParseGraph};
 
 pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
     let mut out = Vec::new();
     let Some(start) = g.start() else { return out };
-    let start_key = g.node(start).key.clone();
+    let start_key = g.node(start).key.to_string();
 
     // Reachable through any stored branch, even ones the flow ignores.
     let mut loosely = vec![false; g.node_count()];
@@ -31,46 +32,34 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
             )
         };
         out.push(Problem::Unreachable {
-            key: node.key.clone(),
+            key: node.key.to_string(),
             start: start_key.clone(),
             span: node.key_span,
             help,
         });
     }
 
-    // The flow's edges between reachable nodes, as compact lists by node index.
     let n = g.node_count();
-    let mut first = Vec::with_capacity(n + 1);
-    let mut targets: Vec<u32> = Vec::with_capacity(n);
+    let lists = flow.successor_lists();
     let mut dead_ends = Vec::new();
     for (id, node) in g.nodes() {
-        first.push(index32(targets.len()));
         if !flow.is_reachable(id) {
             continue;
-        }
-        let mut any = false;
-        for e in flow.follow(id) {
-            any = true;
-            if let Some(t) = e.target {
-                targets.push(index32(t.index()));
-            }
         }
         // Dead ends: nothing follows and not an end. A condition's missing branches
         // have their own warning; a parallel with no path at all is a dead end like
         // any other node.
-        if !any
+        if lists.steps(id.index()).is_empty()
             && node
                 .kind
                 .is_some_and(|k| !matches!(k, NodeKind::End | NodeKind::Condition))
         {
             dead_ends.push(Problem::DeadEnd {
-                key: node.key.clone(),
+                key: node.key.to_string(),
                 span: node.key_span,
             });
         }
     }
-    first.push(index32(targets.len()));
-    let flow_graph = Lists { first, targets };
 
     // `yes` cycles among conditions: each has at most one `yes`, so the cycles
     // are found by walking each chain once.
@@ -121,10 +110,10 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
 
     // Loops with no way out: cyclic components of the flow from which no end can be reached.
     let is_end = |i: usize| g.node(node_id(i)).kind == Some(NodeKind::End);
-    for trap in traps(&flow_graph, is_end, |i| flow.is_reachable(node_id(i))) {
+    for trap in traps(lists, is_end, |i| flow.is_reachable(node_id(i))) {
         let first = node_id(trap);
         out.push(Problem::NoWayOut {
-            key: g.node(first).key.clone(),
+            key: g.node(first).key.to_string(),
             span: g.node(first).key_span,
         });
     }
@@ -133,28 +122,9 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
     out
 }
 
-/// A node index as stored in [`Lists`] (flows have far fewer than 2³² nodes).
-fn index32(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
-}
-
 /// The node at an index of the parse graph.
 fn node_id(i: usize) -> NodeId {
     NodeId::from_index(i)
-}
-
-/// Each node's successors: `targets[first[i]..first[i + 1]]`.
-struct Lists {
-    first: Vec<u32>,
-    targets: Vec<u32>,
-}
-
-impl Lists {
-    fn successors(&self, i: usize) -> &[u32] {
-        let from = self.first.get(i).map_or(0, |&f| f as usize);
-        let to = self.first.get(i + 1).map_or(from, |&t| t as usize);
-        self.targets.get(from..to).unwrap_or_default()
-    }
 }
 
 /// The cyclic strongly connected components, among the nodes `in_graph`, from
@@ -164,12 +134,12 @@ impl Lists {
 /// component is complete only after every component it reaches, so whether it
 /// can reach an end is known when it is complete.
 fn traps(
-    lists: &Lists,
+    lists: &Successors,
     is_end: impl Fn(usize) -> bool,
     in_graph: impl Fn(usize) -> bool,
 ) -> Vec<usize> {
     const UNSEEN: u32 = u32::MAX;
-    let n = lists.first.len().saturating_sub(1);
+    let n = lists.len();
     // Per node: its visit number, the lowest visit number it reaches, and
     // (once its component is complete) whether an end can be reached from it.
     let mut order = vec![UNSEEN; n];
@@ -192,9 +162,12 @@ fn traps(
         stack.push(index32(root));
         while let Some(&mut (v, ref mut k)) = walk.last_mut() {
             let vi = v as usize;
-            let succ = lists.successors(vi);
+            let succ = lists.steps(vi);
             if let Some(&w) = succ.get(*k as usize) {
                 *k += 1;
+                if w == UNDEFINED {
+                    continue;
+                }
                 let wi = w as usize;
                 if order[wi] == UNSEEN {
                     order[wi] = next;
@@ -224,8 +197,7 @@ fn traps(
                 let mi = m as usize;
                 smallest = smallest.min(mi);
                 ends |= is_end(mi);
-                for &t in lists.successors(mi) {
-                    let ti = t as usize;
+                for ti in lists.of_node(mi) {
                     ends |= done[ti] && can_end[ti];
                     cyclic |= ti == mi;
                 }
@@ -250,22 +222,11 @@ mod tests {
     use petgraph::graph::DiGraph;
     use proptest::prelude::*;
 
-    use super::{Lists, index32, traps};
+    use super::traps;
+    use crate::graph::successors::Successors;
 
-    fn lists(n: usize, edges: &[(usize, usize)]) -> Lists {
-        let mut first = Vec::new();
-        let mut targets = Vec::new();
-        for i in 0..n {
-            first.push(index32(targets.len()));
-            targets.extend(
-                edges
-                    .iter()
-                    .filter(|(a, _)| *a == i)
-                    .map(|(_, b)| index32(*b)),
-            );
-        }
-        first.push(index32(targets.len()));
-        Lists { first, targets }
+    fn lists(n: usize, edges: &[(usize, usize)]) -> Successors {
+        Successors::from_edges(n, edges)
     }
 
     /// The traps by petgraph: reverse reachability from the ends, then Kosaraju.
@@ -312,11 +273,6 @@ mod tests {
         let n = 1_000_000;
         let mut edges: Vec<(usize, usize)> = (0..n - 1).map(|i| (i, i + 1)).collect();
         edges.push((n - 1, n - 2));
-        let l = Lists {
-            // Node i's one edge is edge i.
-            first: (0..=n).map(index32).collect(),
-            targets: edges.iter().map(|(_, b)| index32(*b)).collect(),
-        };
-        assert_eq!(traps(&l, |_| false, |_| true), vec![n - 2]);
+        assert_eq!(traps(&lists(n, &edges), |_| false, |_| true), vec![n - 2]);
     }
 }

@@ -36,18 +36,23 @@ pub(crate) fn check(
     } else {
         for other in &starts {
             out.push(Problem::StartNotFirst {
-                key: g.node(*other).key.clone(),
-                actual: start_node.key.clone(),
+                key: g.node(*other).key.to_string(),
+                actual: start_node.key.to_string(),
                 span: g.node(*other).key_span,
                 first: g.start_span().unwrap_or_default(),
             });
         }
     }
-    for id in flow.steps() {
+    let into_start = |id: crate::graph::NodeId| {
+        flow.successor_lists()
+            .of_node(id.index())
+            .any(|t| t == start.index())
+    };
+    for id in flow.steps().filter(|id| into_start(*id)) {
         for edge in flow.follow(id) {
             if edge.target == Some(start) {
                 out.push(Problem::EdgeIntoStart {
-                    key: start_node.key.clone(),
+                    key: start_node.key.to_string(),
                     span: edge.span,
                 });
             }

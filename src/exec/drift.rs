@@ -24,12 +24,12 @@ fn shapes(g: &ParseGraph) -> BTreeMap<String, Shape> {
             let ways = flow
                 .successors(id)
                 .into_iter()
-                .map(|e| (e.branch, e.target.map(|t| g.node(t).key.clone())))
+                .map(|e| (e.branch, e.target.map(|t| g.node(t).key.to_string())))
                 .collect();
             (
-                n.key.clone(),
+                n.key.to_string(),
                 Shape {
-                    kind: n.type_name.clone(),
+                    kind: n.type_name.to_string(),
                     text: n.text.clone().unwrap_or_default(),
                     ways,
                 },
@@ -86,7 +86,7 @@ pub fn blocker(old: &ParseGraph, new: &ParseGraph, current: Option<&str>) -> Opt
             "the run is at `{key}`, which the changed flow no longer has"
         ));
     };
-    let old_kind = old.lookup(key).map(|i| old.node(i).type_name.clone());
+    let old_kind = old.lookup(key).map(|i| old.node(i).type_name.to_string());
     let new_kind = &new.node(id).type_name;
     if old_kind.as_ref().is_some_and(|k| k != new_kind) {
         return Some(format!(

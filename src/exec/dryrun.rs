@@ -104,7 +104,7 @@ pub fn dry_run(
                 Some(Err(e)) => {
                     steps.push(PlannedStep {
                         step: n,
-                        node: node.key.clone(),
+                        node: node.key.to_string(),
                         kind,
                         text,
                         does: "scripted answer".to_owned(),
@@ -124,7 +124,7 @@ pub fn dry_run(
         };
         steps.push(PlannedStep {
             step: n,
-            node: node.key.clone(),
+            node: node.key.to_string(),
             kind,
             text,
             does,
@@ -139,7 +139,7 @@ pub fn dry_run(
             );
         }
         if node.kind == Some(NodeKind::End) {
-            return (steps, PlanEnd::End(node.key.clone()));
+            return (steps, PlanEnd::End(node.key.to_string()));
         }
         let next = if branch == "join" {
             shape.and_then(|s| s.join)

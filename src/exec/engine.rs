@@ -433,7 +433,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
         Ctx {
             subflow,
             id,
-            key: node.key.clone(),
+            key: node.key.to_string(),
             text: match_text(node.text.as_deref()),
             kind,
             binding,
@@ -454,7 +454,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 Entry::Pending(id, p) => (id, self.continue_step(id, p)),
                 // A parallel branch ends where the paths join: the parent runs the join.
                 Entry::Node(id) if self.cfg.stop_at.as_deref() == Some(&self.g.node(id).key) => {
-                    let end = self.g.node(id).key.clone();
+                    let end = self.g.node(id).key.to_string();
                     return self.finish(Outcome::Completed { end });
                 }
                 Entry::Node(id) => {
@@ -464,7 +464,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                             self.steps, self.cfg.max_steps
                         );
                         return self.finish(Outcome::Failed {
-                            node: Some(self.g.node(id).key.clone()),
+                            node: Some(self.g.node(id).key.to_string()),
                             message,
                         });
                     }
@@ -495,14 +495,14 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             };
             let node = self.g.node(id);
             if node.kind == Some(NodeKind::End) {
-                let end = node.key.clone();
+                let end = node.key.to_string();
                 return self.finish(Outcome::Completed { end });
             }
             match self.target(id, branch) {
                 Ok(t) => entry = Entry::Node(t),
                 Err(message) => {
                     return self.finish(Outcome::Failed {
-                        node: Some(node.key.clone()),
+                        node: Some(node.key.to_string()),
                         message,
                     });
                 }
@@ -808,7 +808,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
         let branch = branch.filter(|_| !is_end);
         let next = branch
             .and_then(|b| self.target(ctx.id, b).ok())
-            .map(|t| self.g.node(t).key.clone());
+            .map(|t| self.g.node(t).key.to_string());
         self.rt.sink.emit(&Event::StepFinished {
             step: ctx.step,
             node: ctx.key.clone(),
@@ -1089,7 +1089,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
             // One path: a plain step.
             return Performed::Next(path);
         }
-        let join = shape.join.map(|j| self.g.node(j).key.clone());
+        let join = shape.join.map(|j| self.g.node(j).key.to_string());
         let base = child_id(&self.cfg.run_id, ctx.step, attempt);
         let previous = std::mem::take(&mut self.previous_branches);
         let branches: Vec<Branch> = shape
@@ -1111,7 +1111,7 @@ impl<'g, 'r, 'a> Engine<'g, 'r, 'a> {
                 };
                 Branch {
                     path,
-                    start: self.g.node(*first).key.clone(),
+                    start: self.g.node(*first).key.to_string(),
                     child,
                 }
             })

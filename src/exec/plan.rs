@@ -168,7 +168,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                 if !matches!(kind, NodeKind::Start | NodeKind::End | NodeKind::Parallel) && !linked
                 {
                     problems.push(PlanProblem::Unbound {
-                        key: node.key.clone(),
+                        key: node.key.to_string(),
                         span: node.key_span,
                         help: snippet(&node.key, &text, kind),
                     });
@@ -184,7 +184,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                 let parallel = kind == NodeKind::Parallel;
                 if matches!(action, Action::Parallel(_)) != parallel {
                     problems.push(PlanProblem::WrongAction {
-                        key: node.key.clone(),
+                        key: node.key.to_string(),
                         kind: kind.name(),
                         action: action.name(),
                         span: node.key_span,
@@ -194,7 +194,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                 }
                 if matches!(action, Action::Flow(_)) && !subroutine {
                     problems.push(PlanProblem::WrongAction {
-                        key: node.key.clone(),
+                        key: node.key.to_string(),
                         kind: kind.name(),
                         action: action.name(),
                         span: node.key_span,
@@ -204,7 +204,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                 }
                 if condition != action.answers() {
                     problems.push(PlanProblem::WrongAction {
-                        key: node.key.clone(),
+                        key: node.key.to_string(),
                         kind: kind.name(),
                         action: action.name(),
                         span: node.key_span,
@@ -220,7 +220,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                     for placeholder in argv.iter().flat_map(|a| placeholders(a)) {
                         if resolve_placeholder(&placeholder, &params, &node.key, &text).is_none() {
                             problems.push(PlanProblem::UnknownPlaceholder {
-                                key: node.key.clone(),
+                                key: node.key.to_string(),
                                 placeholder,
                                 known: known_list(&params),
                                 span: node.key_span,
@@ -231,7 +231,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                 resolutions[id.index()] = Resolution::Bound { index, params };
             }
             n => problems.push(PlanProblem::Ambiguous {
-                key: node.key.clone(),
+                key: node.key.to_string(),
                 count: n,
                 which: hits
                     .iter()

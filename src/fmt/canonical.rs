@@ -21,7 +21,7 @@ pub(crate) fn statement(stmt: &Statement) -> Option<String> {
 
 /// The canonical text of a definition (`key(params)=>type: text|flowstate:>link[target]`).
 pub(crate) fn definition(d: &Definition) -> String {
-    let mut s = d.key.clone();
+    let mut s = d.key.to_string();
     if !d.params.is_empty() {
         let params: Vec<String> = d.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         s.push('(');
@@ -57,7 +57,7 @@ fn connection(c: &Connection) -> String {
     let last = c.tokens.len().saturating_sub(1);
     let mut parts = Vec::with_capacity(c.tokens.len());
     for (i, t) in c.tokens.iter().enumerate() {
-        let mut s = t.key.clone();
+        let mut s = t.key.to_string();
         if i < last {
             let ann = match (&c.annotation, i) {
                 (Some(a), 0) => format!("@{}", a.text),
@@ -87,7 +87,7 @@ fn line_style(l: &LineStyle) -> String {
         .enumerate()
         .map(|(i, r)| {
             if i == 0 {
-                r.key.clone()
+                r.key.to_string()
             } else {
                 format!("{}({})", r.key, r.style)
             }
@@ -132,9 +132,13 @@ fn same_meaning(stmt: &Statement, text: &str) -> bool {
                     .enumerate()
                     .map(|(i, t)| {
                         if i < last {
-                            (t.key.clone(), t.branch.clone(), t.direction.clone())
+                            (
+                                t.key.to_string(),
+                                t.branch.to_string(),
+                                t.direction.as_deref().map(str::to_owned),
+                            )
                         } else {
-                            (t.key.clone(), String::new(), None)
+                            (t.key.to_string(), String::new(), None)
                         }
                     })
                     .collect::<Vec<_>>()
@@ -149,7 +153,7 @@ fn same_meaning(stmt: &Statement, text: &str) -> bool {
                     .enumerate()
                     .map(|(i, r)| {
                         (
-                            r.key.clone(),
+                            r.key.to_string(),
                             if i == 0 {
                                 String::new()
                             } else {

@@ -20,12 +20,12 @@ const NO_SLOT: u32 = u32::MAX;
 struct Slot {
     /// The node's previous slot, or [`NO_SLOT`].
     next: u32,
-    branch: String,
+    branch: Key,
     order: u32,
     target: Option<NodeIndex>,
     /// The target name, kept only while it is unresolved (`target` is `None`).
-    name: String,
-    direction: Option<String>,
+    name: Key,
+    direction: Option<Key>,
     span: Span,
     target_span: Span,
 }
@@ -195,16 +195,16 @@ impl Builder {
     fn assign(
         &mut self,
         id: NodeId,
-        branch: String,
+        branch: Key,
         target: Option<NodeIndex>,
         next: &crate::syntax::Token,
-        direction: Option<String>,
+        direction: Option<Key>,
         span: Span,
     ) {
         let name = if target.is_none() {
             next.key.clone()
         } else {
-            String::new()
+            Key::default()
         };
         let mut at = self.heads[id.index()];
         while at != NO_SLOT {

@@ -308,8 +308,8 @@ impl Replay<'_> {
                 _ => node.text.clone().unwrap_or_else(|| "null".to_owned()),
             };
             nodes.push(DrawnNode {
-                key: Some(node.key.clone()),
-                type_name: Some(node.type_name.clone()),
+                key: Some(node.key.to_string()),
+                type_name: Some(node.type_name.to_string()),
                 text: Some(text),
                 flowstate: Some(
                     node.flowstate()

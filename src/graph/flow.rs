@@ -5,6 +5,7 @@
 //! flowchart.js's renderer, every such edge counts, including an edge back
 //! into the start node and `yes`-cycles, which flowchart.js fails to draw.
 
+use crate::graph::successors::Successors;
 use crate::graph::{NodeId, NodeKind, ParseGraph};
 use crate::source::Span;
 
@@ -27,21 +28,32 @@ pub struct FlowEdge {
 #[derive(Debug)]
 pub struct Flow<'g> {
     graph: &'g ParseGraph,
+    successors: Successors,
     reachable: Vec<bool>,
 }
 
 impl<'g> Flow<'g> {
     /// The flow of a parse graph.
     pub fn new(graph: &'g ParseGraph) -> Self {
+        let successors = Successors::of(graph);
         let mut reachable = vec![false; graph.node_count()];
-        let mut stack: Vec<NodeId> = graph.start().into_iter().collect();
+        let mut stack: Vec<usize> = graph.start().map(NodeId::index).into_iter().collect();
         while let Some(n) = stack.pop() {
-            if std::mem::replace(&mut reachable[n.index()], true) {
+            if std::mem::replace(&mut reachable[n], true) {
                 continue;
             }
-            stack.extend(follow(graph, n).filter_map(|s| s.target));
+            stack.extend(successors.of_node(n));
         }
-        Flow { graph, reachable }
+        Flow {
+            graph,
+            successors,
+            reachable,
+        }
+    }
+
+    /// Every node's followed steps, as compact lists by node index.
+    pub(crate) fn successor_lists(&self) -> &Successors {
+        &self.successors
     }
 
     /// The parse graph.

@@ -629,7 +629,7 @@ mod tests {
         let a = crate::analyze(text);
         let g = &a.graph;
         let flow = Flow::new(g);
-        let key = |id: NodeId| g.node(id).key.clone();
+        let key = |id: NodeId| g.node(id).key.to_string();
         parallel_shapes(&flow)
             .into_iter()
             .map(|s| {

@@ -15,6 +15,7 @@ mod flow;
 pub mod join;
 pub mod json;
 mod node;
+pub(crate) mod successors;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -65,8 +66,8 @@ pub(crate) fn key_table(live: &[(Key, NodeId)]) -> KeyTable {
 
 /// A key in the symbol table: stored inline up to 24 bytes (nearly every key), so
 /// a large flow's tables hold no separate allocation per key, and a lookup
-/// compares the key without following a pointer. Derefs to `str`.
-pub type Key = compact_str::CompactString;
+/// compares the key without following a pointer.
+pub use crate::syntax::Key;
 
 /// A node of the parse graph (a flowchart.js symbol record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -178,7 +179,7 @@ pub enum Event {
         /// The node.
         node: NodeId,
         /// The branch.
-        branch: String,
+        branch: Key,
         /// The earlier connection.
         old: Span,
         /// The later one.

@@ -1,6 +1,7 @@
 //! The parse graph's node and edge types.
 
 use crate::source::Span;
+use crate::syntax::Key;
 
 /// The node types flowchart.js can draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,7 +42,19 @@ impl NodeKind {
 
     /// The kind for a type name (case-sensitive, as in flowchart.js).
     pub fn from_name(name: &str) -> Option<NodeKind> {
-        NodeKind::ALL.into_iter().find(|k| k.name() == name)
+        // A match, not a search of `ALL`: it runs once for every definition.
+        Some(match name {
+            "start" => NodeKind::Start,
+            "end" => NodeKind::End,
+            "operation" => NodeKind::Operation,
+            "inputoutput" => NodeKind::InputOutput,
+            "input" => NodeKind::Input,
+            "output" => NodeKind::Output,
+            "subroutine" => NodeKind::Subroutine,
+            "condition" => NodeKind::Condition,
+            "parallel" => NodeKind::Parallel,
+            _ => return None,
+        })
     }
 
     /// The type name.
@@ -77,9 +90,9 @@ impl NodeKind {
 #[derive(Clone, Debug)]
 pub struct Node {
     /// The key, untrimmed.
-    pub key: String,
+    pub key: Key,
     /// The type as written.
-    pub type_name: String,
+    pub type_name: Key,
     /// The known kind, if the type is one flowchart.js draws.
     pub kind: Option<NodeKind>,
     /// Text after `": "`.
@@ -210,9 +223,9 @@ impl Node {
 #[derive(Clone, Debug)]
 pub struct Edge {
     /// `next`, `yes`, `no`, `path1`..`path3`, or any other name written.
-    pub branch: String,
+    pub branch: Key,
     /// The direction stored with it (`None` when none was written).
-    pub direction: Option<String>,
+    pub direction: Option<Key>,
     /// The link in the connection: from the source token to the target token.
     pub span: Span,
     /// The target token.
@@ -227,14 +240,28 @@ pub struct Unresolved {
     /// The source node.
     pub from: super::NodeId,
     /// The branch.
-    pub branch: String,
+    pub branch: Key,
     /// The name written as target (untrimmed).
-    pub name: String,
+    pub name: Key,
     /// The direction stored with it.
-    pub direction: Option<String>,
+    pub direction: Option<Key>,
     /// The link in the connection.
     pub span: Span,
     /// The target token.
     pub target_span: Span,
     pub(crate) order: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NodeKind;
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in NodeKind::ALL {
+            assert_eq!(NodeKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(NodeKind::from_name("Start"), None);
+        assert_eq!(NodeKind::from_name("start "), None);
+    }
 }

@@ -115,23 +115,23 @@ pub fn view(g: &ParseGraph, opts: RenderOptions) -> View {
             Some(count) => {
                 *count += 1;
                 if *count == 1 {
-                    node.key.clone()
+                    node.key.to_string()
                 } else {
                     format!("{}~{count}", node.key)
                 }
             }
-            None => node.key.clone(),
+            None => node.key.to_string(),
         };
         let label = match (&node.text, kind) {
             (Some(t), _) if !t.is_empty() => t.clone(),
             (_, NodeKind::Start) => "Start".to_owned(),
             (_, NodeKind::End) => "End".to_owned(),
-            _ => node.key.clone(),
+            _ => node.key.to_string(),
         };
         index[id.index()] = Some(nodes.len());
         nodes.push(ViewNode {
             id,
-            key: node.key.clone(),
+            key: node.key.to_string(),
             name,
             kind,
             label,

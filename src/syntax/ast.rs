@@ -6,6 +6,11 @@
 
 use crate::source::Span;
 
+/// A key, type, branch or direction: stored inline up to 24 bytes (nearly every
+/// one), so a large flow's statements and graph hold no allocation per name.
+/// Derefs to `str`.
+pub type Key = compact_str::CompactString;
+
 /// A parsed flow: its statements in source order.
 #[derive(Clone, Debug, Default)]
 pub struct Ast {
@@ -46,13 +51,13 @@ impl Statement {
 #[derive(Clone, Debug)]
 pub struct Definition {
     /// The key, untrimmed.
-    pub key: String,
+    pub key: Key,
     /// Where the key is.
     pub key_span: Span,
     /// `name=value` parameters in JS property order (later duplicates win).
     pub params: Vec<(String, String)>,
     /// The type as written (`operation`, or anything else).
-    pub kind: String,
+    pub kind: Key,
     /// Where the type is.
     pub kind_span: Span,
     /// The text after `": "`, if any.
@@ -88,13 +93,13 @@ pub struct Connection {
 #[derive(Clone, Debug)]
 pub struct Token {
     /// The key looked up for this token.
-    pub key: String,
+    pub key: Key,
     /// Where the key is.
     pub key_span: Span,
     /// The branch this token's node takes to the next token (`next`, `yes`, ...).
-    pub branch: String,
+    pub branch: Key,
     /// The direction given for that branch, if any (`""` is possible).
-    pub direction: Option<String>,
+    pub direction: Option<Key>,
     /// Where the `(...)` spec is, if any.
     pub spec_span: Option<Span>,
     /// The whole token.
@@ -123,7 +128,7 @@ pub struct LineStyle {
 #[derive(Clone, Debug)]
 pub struct StyleRef {
     /// The key looked up.
-    pub key: String,
+    pub key: Key,
     /// Where the key is.
     pub key_span: Span,
     /// The JSON text for the line into this node (`{}` when there is no `)`).

@@ -8,7 +8,7 @@
 use pest::Parser;
 
 use crate::syntax::ast::{
-    Annotation, Ast, Connection, Definition, Ignored, LineStyle, Statement, StyleRef, Token,
+    Annotation, Ast, Connection, Definition, Ignored, Key, LineStyle, Statement, StyleRef, Token,
 };
 use crate::syntax::js;
 use crate::syntax::parser::{FlowParser, Rule};
@@ -175,7 +175,8 @@ fn definition(stmt: &StmtText<'_>) -> Definition {
 
     let (key, key_end, params) = match js::paren_group(head) {
         Some(g) => {
-            let key = format!("{}{}", &head[..g.start], &head[g.end..]);
+            let mut key = Key::from(&head[..g.start]);
+            key.push_str(&head[g.end..]);
             let mut params = Vec::new();
             for entry in head[g.start + 1..g.end - 1].split(',') {
                 let parts: Vec<&str> = entry.split('=').collect();
@@ -186,7 +187,7 @@ fn definition(stmt: &StmtText<'_>) -> Definition {
             js::js_property_order(&mut params);
             (key, g.start, params)
         }
-        None => (head.to_owned(), head.len(), Vec::new()),
+        None => (Key::from(head), head.len(), Vec::new()),
     };
 
     // Type and text: split at the first ": ".
@@ -243,7 +244,7 @@ fn definition(stmt: &StmtText<'_>) -> Definition {
         key,
         key_span: stmt.span(0..key_end),
         params,
-        kind: kind.to_owned(),
+        kind: Key::from(kind),
         kind_span: stmt.span(body_start..body_start + kind_len),
         text_span: text.map(|t| stmt.span(text_start..text_start + t.len())),
         text: text.map(str::to_owned),
@@ -331,14 +332,14 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
         },
         None => ("next", None),
     };
-    let (branch, direction) = (branch.to_owned(), direction.map(str::to_owned));
+    let (branch, direction) = (Key::from(branch), direction.map(Key::from));
     let key_len = if js::find_byte(b')', tok.as_bytes()).is_some() {
         let open = js::index_of(&tok, "(");
         js::substring(&tok, 0, open).end
     } else {
         tok.len()
     };
-    let key = tok[..key_len].to_owned();
+    let key = Key::from(&tok[..key_len]);
     // Spans refer to the written token; an aliased key keeps its written length where it can.
     let key_span = if raw.get(..key_len) == Some(key.as_str()) {
         stmt.span(range.start..range.start + key_len)
@@ -377,7 +378,7 @@ fn line_style(stmt: &StmtText<'_>) -> LineStyle {
             ("{}".to_owned(), piece.len()..piece.len())
         };
         refs.push(StyleRef {
-            key: piece[..key_len].to_owned(),
+            key: Key::from(&piece[..key_len]),
             key_span: stmt.span(range.start..range.start + key_len),
             style,
             style_span: stmt.span(range.start + style_range.start..range.start + style_range.end),

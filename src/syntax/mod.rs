@@ -12,6 +12,6 @@ mod pieces;
 mod statement;
 
 pub use ast::{
-    Annotation, Ast, Connection, Definition, Ignored, LineStyle, Statement, StyleRef, Token,
+    Annotation, Ast, Connection, Definition, Ignored, Key, LineStyle, Statement, StyleRef, Token,
 };
 pub use lower::{each_statement, max_statements, parse};

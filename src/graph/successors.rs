@@ -1,0 +1,104 @@
+//! The flow's edges as compact lists by node index, computed once per flow.
+//!
+//! Following a node's branches means finding them among its stored branches by
+//! name; the walks over a large flow (reachability, loops, dead ends, edges into
+//! the start) each need every node's successors, so they share these lists.
+
+use crate::graph::flow::follow;
+use crate::graph::{NodeId, ParseGraph};
+
+/// An unresolved step's target in the lists: the branch is followed, but its
+/// target name was undefined.
+pub(crate) const UNDEFINED: u32 = u32::MAX;
+
+/// From this many nodes on, the lists are computed on two threads.
+const SPLIT: usize = 4096;
+
+/// Each node's followed steps, in [`follow`]'s order: `targets[first[i]..first[i + 1]]`,
+/// with [`UNDEFINED`] for a target that did not resolve.
+#[derive(Debug, Default)]
+pub(crate) struct Successors {
+    first: Vec<u32>,
+    targets: Vec<u32>,
+}
+
+impl Successors {
+    /// The lists of every node of a parse graph.
+    pub(crate) fn of(g: &ParseGraph) -> Self {
+        let n = g.node_count();
+        if n < SPLIT {
+            return Self::of_range(g, 0..n);
+        }
+        let half = n / 2;
+        let (mut low, high) = std::thread::scope(|scope| {
+            let high = scope.spawn(|| Self::of_range(g, half..n));
+            let low = Self::of_range(g, 0..half);
+            (
+                low,
+                high.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            )
+        });
+        // Append the upper half, its offsets shifted past the lower half's targets.
+        let shift = index32(low.targets.len());
+        low.first.pop();
+        low.first.extend(high.first.iter().map(|f| f + shift));
+        low.targets.extend(high.targets);
+        low
+    }
+
+    /// The lists of the nodes in `range` (offsets from 0, one more offset than nodes).
+    fn of_range(g: &ParseGraph, range: std::ops::Range<usize>) -> Self {
+        let mut first = Vec::with_capacity(range.len() + 1);
+        let mut targets = Vec::with_capacity(range.len());
+        for i in range {
+            first.push(index32(targets.len()));
+            targets.extend(
+                follow(g, NodeId::from_index(i))
+                    .map(|s| s.target.map_or(UNDEFINED, |t| index32(t.index()))),
+            );
+        }
+        first.push(index32(targets.len()));
+        Self { first, targets }
+    }
+
+    /// The lists from explicit edges (for tests of the walks that use them).
+    #[cfg(test)]
+    pub(crate) fn from_edges(n: usize, edges: &[(usize, usize)]) -> Self {
+        let mut sorted = edges.to_vec();
+        sorted.sort_by_key(|(a, _)| *a);
+        let mut first = Vec::with_capacity(n + 1);
+        let mut at = 0;
+        for i in 0..n {
+            first.push(index32(at));
+            at += sorted[at..].iter().take_while(|(a, _)| *a == i).count();
+        }
+        first.push(index32(at));
+        let targets = sorted.iter().map(|(_, b)| index32(*b)).collect();
+        Self { first, targets }
+    }
+
+    /// The number of nodes.
+    pub(crate) fn len(&self) -> usize {
+        self.first.len().saturating_sub(1)
+    }
+
+    /// A node's followed steps' targets (possibly [`UNDEFINED`]).
+    pub(crate) fn steps(&self, i: usize) -> &[u32] {
+        let from = self.first.get(i).map_or(0, |&f| f as usize);
+        let to = self.first.get(i + 1).map_or(from, |&t| t as usize);
+        self.targets.get(from..to).unwrap_or_default()
+    }
+
+    /// A node's successors: its steps' targets that resolved.
+    pub(crate) fn of_node(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.steps(i)
+            .iter()
+            .filter(|&&t| t != UNDEFINED)
+            .map(|&t| t as usize)
+    }
+}
+
+/// A node index as stored in the lists (flows have far fewer than 2³² nodes).
+pub(crate) fn index32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(UNDEFINED)
+}
