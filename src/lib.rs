@@ -65,10 +65,14 @@ pub fn analyze(text: &str) -> Analysis {
     let lines = syntax::max_statements(text);
     let mut builder = graph::Builder::with_capacity(lines, lines);
     let mut notes = check::Notes::default();
-    syntax::each_statement(text, |stmt| {
-        notes.see(text, &stmt);
-        builder.statement(stmt);
-    });
+    syntax::each_statement_as(
+        text,
+        |stmt| (check::Noted::of(text, &stmt), graph::Prepared::of(stmt)),
+        |(noted, prepared)| {
+            notes.add(noted);
+            builder.prepared(prepared);
+        },
+    );
     let graph = builder.finish();
     let problems = check::check_notes(text, notes, &graph);
     Analysis { graph, problems }

@@ -12,7 +12,7 @@ mod problem;
 mod reach;
 mod start;
 
-pub(crate) use notes::Notes;
+pub(crate) use notes::{Noted, Notes};
 pub use problem::{Problem, Severity};
 
 use crate::graph::{Flow, ParseGraph};

@@ -14,15 +14,40 @@ pub(crate) struct Notes {
     pub(crate) problems: Vec<Problem>,
 }
 
+/// What one statement tells about itself, worked out apart from the others (on
+/// any thread) and then added to the [`Notes`] in source order.
+#[derive(Debug)]
+pub(crate) struct Noted {
+    span: Span,
+    problems: Vec<Problem>,
+}
+
 impl Notes {
     /// Notes one statement (they come in source order).
     pub(crate) fn see(&mut self, text: &str, stmt: &Statement) {
-        let span = stmt.span();
+        self.add(Noted::of(text, stmt));
+    }
+
+    /// Adds the next statement's notes (they come in source order).
+    pub(crate) fn add(&mut self, noted: Noted) {
         match &mut self.ends {
-            Some((_, last)) => *last = span,
-            None => self.ends = Some((span, span)),
+            Some((_, last)) => *last = noted.span,
+            None => self.ends = Some((noted.span, noted.span)),
         }
-        let out = &mut self.problems;
+        self.problems.extend(noted.problems);
+    }
+
+    /// From the first statement to the last, if there is any.
+    pub(crate) fn span(&self) -> Option<Span> {
+        self.ends.map(|(first, last)| first.join(last))
+    }
+}
+
+impl Noted {
+    /// A statement's own problems (no allocation when it has none, as nearly all do).
+    pub(crate) fn of(text: &str, stmt: &Statement) -> Noted {
+        let mut problems = Vec::new();
+        let out = &mut problems;
         match stmt {
             Statement::Definition(d) => {
                 if let Some(span) = d.discarded {
@@ -37,14 +62,18 @@ impl Notes {
                 }
             }
             Statement::Connection(c) => {
-                let mut glued = glued_lines(text, c.span).filter(|l| looks_like_comment(text, *l));
-                let Some(first) = glued.next() else { return };
-                let last = c
-                    .tokens
-                    .last()
-                    .map(|t| t.key.trim_end().to_owned())
-                    .unwrap_or_default();
-                for line in std::iter::once(first).chain(glued) {
+                let mut glued = glued_lines(text, c.span)
+                    .filter(|l| looks_like_comment(text, *l))
+                    .peekable();
+                let last = if glued.peek().is_some() {
+                    c.tokens
+                        .last()
+                        .map(|t| t.key.trim_end().to_owned())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                for line in glued {
                     out.push(Problem::GluedComment {
                         span: line,
                         what: "the last name of the connection above".to_owned(),
@@ -57,11 +86,10 @@ impl Notes {
             Statement::Ignored(i) => out.push(Problem::IgnoredText { span: i.span }),
             Statement::LineStyle(_) => {}
         }
-    }
-
-    /// From the first statement to the last, if there is any.
-    pub(crate) fn span(&self) -> Option<Span> {
-        self.ends.map(|(first, last)| first.join(last))
+        Noted {
+            span: stmt.span(),
+            problems,
+        }
     }
 }
 

@@ -30,6 +30,45 @@ struct Slot {
     target_span: Span,
 }
 
+/// A statement with the work that does not depend on the statements before it
+/// already done: a definition's node is built and its key hashed. Large flows
+/// are parsed on several threads (`syntax::each_statement_as`), and this work is
+/// done there, so that the one thread that executes the statements in order has
+/// less to do.
+pub(crate) enum Prepared {
+    /// A definition's node, with the hash of its key.
+    Node {
+        /// The node.
+        node: Node,
+        /// `key_hash(&node.key)`.
+        hash: u64,
+    },
+    /// A connection.
+    Connection(Connection),
+    /// A line style or an ignored statement (rare: boxed, so that the common
+    /// variants, moved once per statement, stay small).
+    Other(Box<Statement>),
+}
+
+impl Prepared {
+    /// Prepares a statement.
+    pub(crate) fn of(stmt: Statement) -> Self {
+        match stmt {
+            Statement::Definition(d) => Prepared::node(d),
+            Statement::Connection(c) => Prepared::Connection(c),
+            other => Prepared::Other(Box::new(other)),
+        }
+    }
+
+    fn node(d: Definition) -> Self {
+        let hash = key_hash(&d.key);
+        Prepared::Node {
+            node: Node::new(d),
+            hash,
+        }
+    }
+}
+
 /// Executes statements one at a time, in source order, into a [`ParseGraph`].
 ///
 /// [`build`] feeds it a whole [`Ast`]; `crate::analyze` feeds it each statement
@@ -104,7 +143,7 @@ impl Builder {
     /// Executes the next statement.
     pub(crate) fn statement(&mut self, stmt: Statement) {
         match stmt {
-            Statement::Definition(d) => self.define(d),
+            Statement::Definition(d) => self.define(Prepared::node(d)),
             Statement::Connection(mut c) => self.connect(&mut c),
             Statement::LineStyle(l) => self.style(&l),
             Statement::Ignored(_) => {}
@@ -116,12 +155,24 @@ impl Builder {
         self.live.get(i as usize).map(|(_, id)| *id)
     }
 
-    fn define(&mut self, d: Definition) {
+    /// Executes the next statement, prepared (see [`Prepared`]).
+    pub(crate) fn prepared(&mut self, p: Prepared) {
+        match p {
+            Prepared::Node { .. } => self.define(p),
+            Prepared::Connection(mut c) => self.connect(&mut c),
+            Prepared::Other(s) => self.statement(*s),
+        }
+    }
+
+    fn define(&mut self, p: Prepared) {
+        let Prepared::Node { node, hash } = p else {
+            return;
+        };
         let id = NodeId(NodeIndex::new(self.graph.node_count()));
         let live = &self.live;
         let entry = self.live_index.entry(
-            key_hash(&d.key),
-            |&i| live.get(i as usize).is_some_and(|(k, _)| *k == d.key),
+            hash,
+            |&i| live.get(i as usize).is_some_and(|(k, _)| *k == node.key),
             |&i| live.get(i as usize).map_or(0, |(k, _)| key_hash(k)),
         );
         match entry {
@@ -137,10 +188,10 @@ impl Builder {
                 let pos = u32::try_from(self.live.len()).unwrap_or(u32::MAX);
                 v.insert(pos);
                 self.live_pos.push(pos);
-                self.live.push((Key::from(d.key.as_str()), id));
+                self.live.push((node.key.clone(), id));
             }
         }
-        self.graph.add_node(Node::new(d));
+        self.graph.add_node(node);
         self.heads.push(NO_SLOT);
         self.slot_counts.push(0);
     }

@@ -21,7 +21,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 pub use build::build;
-pub(crate) use build::{Builder, first_definitions, hint, with_article};
+pub(crate) use build::{Builder, Prepared, first_definitions, hint, with_article};
 pub use error::BuildError;
 pub(crate) use error::shown;
 pub use flow::{Flow, FlowEdge};

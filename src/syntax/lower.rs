@@ -37,20 +37,28 @@ const PIECE: usize = 64 * 1024;
 /// A large text is parsed on every core, piece by piece (`pieces.rs`); `f` still
 /// sees every statement in order, on the calling thread.
 pub fn each_statement(text: &str, f: impl FnMut(Statement)) {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let threads = std::env::var("FLOWRUN_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(threads);
-    each_statement_with(text, PIECE, threads, f);
+    each_statement_as(text, |s| s, f);
 }
 
-/// [`each_statement`] with a given piece size and number of threads.
-pub(crate) fn each_statement_with(
+/// [`each_statement`], with `prepare` applied to each statement on the thread
+/// that parsed it: work that does not depend on the other statements is done
+/// there, and `f` (on the calling thread) gets the prepared statements in order.
+pub(crate) fn each_statement_as<T: Send>(
+    text: &str,
+    prepare: impl Fn(Statement) -> T + Sync,
+    f: impl FnMut(T),
+) {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    each_statement_with(text, PIECE, threads, prepare, f);
+}
+
+/// [`each_statement_as`] with a given piece size and number of threads.
+pub(crate) fn each_statement_with<T: Send>(
     text: &str,
     piece: usize,
     threads: usize,
-    mut f: impl FnMut(Statement),
+    prepare: impl Fn(Statement) -> T + Sync,
+    mut f: impl FnMut(T),
 ) {
     let trimmed = js::trim_range(text);
     let verbatim_from = last_line_start(text, trimmed.clone());
@@ -60,7 +68,7 @@ pub(crate) fn each_statement_with(
         Vec::new()
     };
     if pieces.len() < 2 {
-        statements_in(text, trimmed, verbatim_from, f);
+        statements_in(text, trimmed, verbatim_from, |s| f(prepare(s)));
         return;
     }
     pieces::in_order(
@@ -68,7 +76,7 @@ pub(crate) fn each_statement_with(
         threads,
         |range| {
             let mut out = Vec::with_capacity(max_statements(&text[range.clone()]));
-            statements_in(text, range, verbatim_from, |s| out.push(s));
+            statements_in(text, range, verbatim_from, |s| out.push(prepare(s)));
             out
         },
         |statements| statements.into_iter().for_each(&mut f),
@@ -505,13 +513,13 @@ mod tests {
     /// The statements of a text parsed in pieces of `piece` bytes on three threads.
     fn in_pieces(text: &str, piece: usize) -> Vec<String> {
         let mut out = Vec::new();
-        super::each_statement_with(text, piece, 3, |s| out.push(format!("{s:?}")));
+        super::each_statement_with(text, piece, 3, |s| s, |s| out.push(format!("{s:?}")));
         out
     }
 
     fn whole(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        super::each_statement_with(text, usize::MAX, 1, |s| out.push(format!("{s:?}")));
+        super::each_statement_with(text, usize::MAX, 1, |s| s, |s| out.push(format!("{s:?}")));
         out
     }
 

@@ -14,4 +14,5 @@ mod statement;
 pub use ast::{
     Annotation, Ast, Connection, Definition, Ignored, Key, LineStyle, Statement, StyleRef, Token,
 };
+pub(crate) use lower::each_statement_as;
 pub use lower::{each_statement, max_statements, parse};
