@@ -1,10 +1,10 @@
 //! Problems as users see them: miette reports pointing into the file, or JSON.
 
 use std::fmt;
-use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 use serde::Serialize;
 
@@ -16,7 +16,7 @@ pub struct Located<'a> {
     problem: &'a dyn Diagnostic,
     severity: miette::Severity,
     source: &'a Source,
-    named: NamedSource<Arc<str>>,
+    code: Code<'a>,
 }
 
 impl<'a> Located<'a> {
@@ -44,7 +44,7 @@ impl<'a> Located<'a> {
             problem,
             severity,
             source,
-            named: NamedSource::new(source.name.clone(), Arc::clone(&source.file_text)),
+            code: Code(source),
         }
     }
 }
@@ -77,7 +77,7 @@ impl Diagnostic for Located<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.named)
+        Some(&self.code)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -89,6 +89,43 @@ impl Diagnostic for Located<'_> {
             LabeledSpan::new_with_span(l.label().map(str::to_owned), mapped)
                 .with_primary(l.primary())
         })))
+    }
+}
+
+/// A flow's file as miette reads it, named after the file.
+///
+/// miette finds the lines around a label by reading its source from the top;
+/// this hands it only the lines near the label (found with the file's line
+/// index), so that each diagnostic costs the same wherever it points.
+#[derive(Debug)]
+struct Code<'a>(&'a Source);
+
+impl SourceCode for Code<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let text: &str = &self.0.file_text;
+        let starts = self.0.line_starts();
+        // The line of a byte offset (0-based), by miette's own line breaks.
+        let line_of = |at: usize| starts.partition_point(|&s| s <= at).saturating_sub(1);
+        let first = line_of(span.offset()).saturating_sub(context_lines_before + 1);
+        let last = line_of(span.offset() + span.len()) + context_lines_after + 2;
+        let from = starts.get(first).copied().unwrap_or(0);
+        let to = starts.get(last).copied().unwrap_or(text.len()).max(from);
+        let window = text.get(from..to).ok_or(MietteError::OutOfBounds)?;
+        let inner_span = SourceSpan::new(span.offset().saturating_sub(from).into(), span.len());
+        let inner = window.read_span(&inner_span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.0.name.clone(),
+            inner.data(),
+            SourceSpan::new((inner.span().offset() + from).into(), inner.span().len()),
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )))
     }
 }
 

@@ -5,7 +5,7 @@
 //! diagnostics can point at the right line of the `.md` (see [`Source`]).
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::SourceSpan;
 
@@ -71,6 +71,18 @@ pub struct Source {
     pub text: Arc<str>,
     /// Pieces of `text` that come from the file: `(flow offset, file offset)`, sorted.
     segments: Vec<(usize, usize)>,
+    /// Where the file's lines start, found once when first needed: a flow with
+    /// thousands of problems must not scan its file from the top for each.
+    lines: Lines,
+}
+
+/// Line starts of a file, in the two senses flowrun reports in.
+#[derive(Clone, Debug, Default)]
+struct Lines {
+    /// After each `\n` (the lines and columns of `--format json`).
+    feeds: OnceLock<Vec<usize>>,
+    /// After each `\n`, `\r\n` or lone `\r` (the lines miette numbers and shows).
+    breaks: OnceLock<Vec<usize>>,
 }
 
 impl Source {
@@ -82,6 +94,7 @@ impl Source {
             file_text: Arc::clone(&text),
             text,
             segments: vec![(0, 0)],
+            lines: Lines::default(),
         }
     }
 
@@ -101,6 +114,7 @@ impl Source {
             file_text,
             text: text.into(),
             segments,
+            lines: Lines::default(),
         }
     }
 
@@ -138,10 +152,32 @@ impl Source {
     /// 1-based line and column (in characters) of a flow offset, in the file.
     pub fn line_col(&self, at: usize) -> (usize, usize) {
         let at = self.file_offset(at).min(self.file_text.len());
-        let before = &self.file_text[..floor_char_boundary(&self.file_text, at)];
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[line_start..].chars().count() + 1)
+        let at = floor_char_boundary(&self.file_text, at);
+        let feeds = self.lines.feeds.get_or_init(|| {
+            let starts = memchr::memchr_iter(b'\n', self.file_text.as_bytes()).map(|i| i + 1);
+            std::iter::once(0).chain(starts).collect()
+        });
+        // The last line start at or before `at` (the first is 0).
+        let line = feeds.partition_point(|&s| s <= at).max(1);
+        let line_start = feeds.get(line - 1).copied().unwrap_or(0);
+        (line, self.file_text[line_start..at].chars().count() + 1)
+    }
+
+    /// Where each line of the file starts, with miette's line breaks
+    /// (`\n`, `\r\n`, a lone `\r`); the first line starts at 0.
+    pub(crate) fn line_starts(&self) -> &[usize] {
+        self.lines.breaks.get_or_init(|| {
+            let bytes = self.file_text.as_bytes();
+            let mut starts = vec![0];
+            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+                // The `\r` of a `\r\n` is not a break of its own.
+                if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                    continue;
+                }
+                starts.push(i + 1);
+            }
+            starts
+        })
     }
 }
 

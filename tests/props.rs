@@ -362,3 +362,30 @@ proptest! {
 fn oracle_fixtures_are_there_to_mutate() {
     assert!(oracle_flows().len() >= 40);
 }
+
+/// A flow large enough to be parsed in pieces on several threads (see
+/// `src/syntax/pieces.rs`) means the same as its stages run one by one: every
+/// check fixture and oracle case, one after another, several times over, so that
+/// every kind of statement and problem falls on both sides of a cut.
+#[test]
+fn a_flow_parsed_in_pieces_means_the_same() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check");
+    let mut cases: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "flow"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    cases.extend(oracle_flows().iter().cloned());
+    assert!(cases.len() > 50, "fixtures missing: {}", cases.len());
+    let mut text = String::new();
+    while text.len() < 300 * 1024 {
+        for case in &cases {
+            text.push_str(case);
+            text.push('\n');
+        }
+    }
+    exercise_flow(&text);
+}
