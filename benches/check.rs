@@ -18,6 +18,10 @@ use std::process::Command;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
+// The allocator the `flowrun` binary uses (src/main.rs): measure what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Writes `genflow.py NODES` into `dir` and reads it back.
 fn genflow(dir: &Path, nodes: usize) -> Option<String> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/genflow.py");
