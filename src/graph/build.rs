@@ -7,7 +7,7 @@ use crate::graph::{
     Unresolved, find_key, key_hash, key_table,
 };
 use crate::source::Span;
-use crate::syntax::ast::{Connection, Definition, LineStyle, Statement};
+use crate::syntax::ast::{Connection, LineStyle, Statement};
 use crate::syntax::{Ast, js};
 
 /// No slot: the end of a node's slot list.
@@ -54,17 +54,12 @@ impl Prepared {
     /// Prepares a statement.
     pub(crate) fn of(stmt: Statement) -> Self {
         match stmt {
-            Statement::Definition(d) => Prepared::node(d),
+            Statement::Definition(d) => Prepared::Node {
+                hash: key_hash(&d.key),
+                node: Node::new(d),
+            },
             Statement::Connection(c) => Prepared::Connection(c),
             other => Prepared::Other(Box::new(other)),
-        }
-    }
-
-    fn node(d: Definition) -> Self {
-        let hash = key_hash(&d.key);
-        Prepared::Node {
-            node: Node::new(d),
-            hash,
         }
     }
 }
@@ -143,7 +138,7 @@ impl Builder {
     /// Executes the next statement.
     pub(crate) fn statement(&mut self, stmt: Statement) {
         match stmt {
-            Statement::Definition(d) => self.define(Prepared::node(d)),
+            Statement::Definition(d) => self.define(key_hash(&d.key), Node::new(d)),
             Statement::Connection(mut c) => self.connect(&mut c),
             Statement::LineStyle(l) => self.style(&l),
             Statement::Ignored(_) => {}
@@ -158,16 +153,14 @@ impl Builder {
     /// Executes the next statement, prepared (see [`Prepared`]).
     pub(crate) fn prepared(&mut self, p: Prepared) {
         match p {
-            Prepared::Node { .. } => self.define(p),
+            Prepared::Node { node, hash } => self.define(hash, node),
             Prepared::Connection(mut c) => self.connect(&mut c),
             Prepared::Other(s) => self.statement(*s),
         }
     }
 
-    fn define(&mut self, p: Prepared) {
-        let Prepared::Node { node, hash } = p else {
-            return;
-        };
+    /// Defines `node`, whose key hashes to `hash`.
+    fn define(&mut self, hash: u64, node: Node) {
         let id = NodeId(NodeIndex::new(self.graph.node_count()));
         let live = &self.live;
         let entry = self.live_index.entry(
