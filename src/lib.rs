@@ -17,6 +17,9 @@
 //!
 //! Invariants: parsing never fails (flowchart.js accepts every text); every
 //! `Problem` carries the span of its culprit; output follows source order.
+//! A large text is parsed on every core, in pieces cut where a statement must
+//! start (`syntax/pieces.rs`), but its statements are still executed one by one,
+//! in source order, on one thread: the result is the same as parsing it whole.
 
 pub mod check;
 pub mod cli;
