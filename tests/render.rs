@@ -7,15 +7,7 @@ use std::process::{Command, Stdio};
 
 use flowrun::render::{RenderOptions, to_dot, to_mermaid, view};
 
-use crate::support::corpus_dir;
-
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some()
-}
+use crate::support::{corpus_dir, in_ci, manifest, mermaid_parse};
 
 /// Every flow text that has no errors: workflows, our fixtures, and the corpus
 /// (when `../shared` is beside the clone), named for messages.
@@ -116,18 +108,6 @@ fn graphviz_accepts_every_flow_without_warnings() {
 
 #[test]
 fn mermaid_parser_accepts_every_flow() {
-    let script = manifest().join("tests/mermaid/parse.mjs");
-    let installed = manifest()
-        .join("tests/mermaid/node_modules/mermaid")
-        .is_dir();
-    if !installed || Command::new("node").arg("--version").output().is_err() {
-        assert!(
-            !in_ci(),
-            "CI must install tests/mermaid (npm install) and node (.ci/run)"
-        );
-        eprintln!("SKIPPED: Mermaid is not installed (cd tests/mermaid && npm install)");
-        return;
-    }
     let flows = drawable_flows();
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
@@ -141,13 +121,14 @@ fn mermaid_parser_accepts_every_flow() {
     // A broken file proves the parser really rejects bad input.
     let broken = dir.path().join("broken.mmd");
     std::fs::write(&broken, "flowchart TD\n    a --> end\n").unwrap();
-    let out = Command::new("node")
-        .arg(&script)
-        .args(files.iter().map(|(p, _)| p))
-        .arg(&broken)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let paths: Vec<PathBuf> = files
+        .iter()
+        .map(|(p, _)| p.clone())
+        .chain([broken.clone()])
+        .collect();
+    let Some((stdout, stderr)) = mermaid_parse(&paths) else {
+        return;
+    };
     let failures: Vec<String> = files
         .iter()
         .filter(|(p, _)| !stdout.contains(&format!("ok {}", p.display())))
@@ -163,7 +144,7 @@ fn mermaid_parser_accepts_every_flow() {
         failures.is_empty(),
         "Mermaid rejected:\n{}\n{}",
         failures.join("\n"),
-        String::from_utf8_lossy(&out.stderr)
+        stderr
     );
     assert!(
         stdout.contains(&format!("FAIL {}", broken.display())),

@@ -18,15 +18,7 @@ use flowrun::render::{
     to_mermaid_with, view,
 };
 
-use crate::support::{graph_json, same_json};
-
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some()
-}
+use crate::support::{graph_json, in_ci, manifest, mermaid_parse, same_json};
 
 /// The run of a case, from `NAME.run.json`.
 fn read_overlay(flow: &Path) -> Overlay {
@@ -145,18 +137,6 @@ fn overlay_dot_passes_graphviz_without_warnings() {
 
 #[test]
 fn overlay_mermaid_passes_mermaid_parser() {
-    let script = manifest().join("tests/mermaid/parse.mjs");
-    let installed = manifest()
-        .join("tests/mermaid/node_modules/mermaid")
-        .is_dir();
-    if !installed || Command::new("node").arg("--version").output().is_err() {
-        assert!(
-            !in_ci(),
-            "CI must install tests/mermaid (npm install) and node (.ci/run)"
-        );
-        eprintln!("SKIPPED: Mermaid is not installed (cd tests/mermaid && npm install)");
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for (name, text, overlay) in cases() {
@@ -164,17 +144,13 @@ fn overlay_mermaid_passes_mermaid_parser() {
         std::fs::write(&path, mermaid_of(&text, &overlay)).unwrap();
         files.push(path);
     }
-    let out = Command::new("node")
-        .arg(&script)
-        .args(&files)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let Some((stdout, stderr)) = mermaid_parse(&files) else {
+        return;
+    };
     for path in &files {
         assert!(
             stdout.contains(&format!("ok {}", path.display())),
-            "Mermaid rejected:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
+            "Mermaid rejected:\n{stdout}\n{stderr}"
         );
     }
 }

@@ -38,3 +38,41 @@ pub(crate) fn fixture_name(path: &std::path::Path) -> String {
 pub(crate) fn same_json(a: &Value, b: &Value) -> bool {
     serde_json::to_string(a).unwrap() == serde_json::to_string(b).unwrap()
 }
+
+/// The project folder.
+pub(crate) fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether the tests run in CI, where every tool they use must be installed.
+pub(crate) fn in_ci() -> bool {
+    std::env::var_os("CI").is_some()
+}
+
+/// Runs Mermaid's own parser (`tests/mermaid/parse.mjs`) on `files` and returns
+/// what it printed (`ok FILE` for each file it accepts). `None` when Mermaid or
+/// node is not installed, which fails in CI (`.ci/run` installs them) and is a
+/// skip, said on stderr, elsewhere.
+pub(crate) fn mermaid_parse(files: &[PathBuf]) -> Option<(String, String)> {
+    let installed = manifest()
+        .join("tests/mermaid/node_modules/mermaid")
+        .is_dir();
+    let node = std::process::Command::new("node").arg("--version").output();
+    if !installed || node.is_err() {
+        assert!(
+            !in_ci(),
+            "CI must install tests/mermaid (npm install) and node (.ci/run)"
+        );
+        eprintln!("SKIPPED: Mermaid is not installed (cd tests/mermaid && npm install)");
+        return None;
+    }
+    let out = std::process::Command::new("node")
+        .arg(manifest().join("tests/mermaid/parse.mjs"))
+        .args(files)
+        .output()
+        .ok()?;
+    Some((
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
