@@ -7,6 +7,7 @@
 pub mod ast;
 pub(crate) mod js;
 mod lower;
+mod parse;
 pub mod parser;
 mod pieces;
 mod statement;
@@ -14,5 +15,5 @@ mod statement;
 pub use ast::{
     Annotation, Ast, Connection, Definition, Ignored, Key, LineStyle, Statement, StyleRef, Token,
 };
-pub(crate) use lower::each_statement_as;
-pub use lower::{each_statement, max_statements, parse};
+pub(crate) use parse::each_statement_as;
+pub use parse::{each_statement, max_statements, parse};

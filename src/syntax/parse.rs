@@ -1,0 +1,316 @@
+//! Flow text → statements: the entry points of parsing.
+//!
+//! pest finds the logical statements and their kind (`grammar/flow.pest`), a
+//! batch at a time; `lower.rs` computes each one's values. A large text is cut
+//! into pieces parsed on every core (`pieces.rs`); the statements still come
+//! out one at a time, in source order.
+
+use pest::Parser;
+
+use crate::syntax::ast::{Ast, Statement};
+use crate::syntax::js;
+use crate::syntax::lower::lower;
+use crate::syntax::parser::{FlowParser, Rule};
+use crate::syntax::pieces;
+
+/// Parses a flow text. Never fails: every text is a flow to flowchart.js.
+pub fn parse(text: &str) -> Ast {
+    let mut statements = Vec::with_capacity(max_statements(text));
+    each_statement(text, |s| statements.push(s));
+    Ast { statements }
+}
+
+/// At most how many statements a text has: they are separated by line feeds.
+pub fn max_statements(text: &str) -> usize {
+    memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1
+}
+
+/// Pieces of at least this many bytes are parsed on threads of their own
+/// (a text shorter than two of them is parsed on the calling thread).
+const PIECE: usize = 64 * 1024;
+
+/// Parses a flow text, handing each statement to `f` in source order as soon
+/// as it is parsed: [`parse`] without keeping the statements.
+///
+/// A large text is parsed on every core, piece by piece (`pieces.rs`); `f` still
+/// sees every statement in order, on the calling thread.
+pub fn each_statement(text: &str, f: impl FnMut(Statement)) {
+    each_statement_as(text, |s| s, f);
+}
+
+/// [`each_statement`], with `prepare` applied to each statement on the thread
+/// that parsed it: work that does not depend on the other statements is done
+/// there, and `f` (on the calling thread) gets the prepared statements in order.
+pub(crate) fn each_statement_as<T: Send>(
+    text: &str,
+    prepare: impl Fn(Statement) -> T + Sync,
+    f: impl FnMut(T),
+) {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    each_statement_with(text, PIECE, threads, prepare, f);
+}
+
+/// [`each_statement_as`] with a given piece size and number of threads.
+pub(crate) fn each_statement_with<T: Send>(
+    text: &str,
+    piece: usize,
+    threads: usize,
+    prepare: impl Fn(Statement) -> T + Sync,
+    mut f: impl FnMut(T),
+) {
+    let trimmed = js::trim_range(text);
+    let verbatim_from = last_line_start(text, trimmed.clone());
+    let pieces = if threads > 1 {
+        pieces::cut(text, trimmed.clone(), piece)
+    } else {
+        Vec::new()
+    };
+    if pieces.len() < 2 {
+        statements_in(text, trimmed, verbatim_from, |s| f(prepare(s)));
+        return;
+    }
+    pieces::in_order(
+        &pieces,
+        threads,
+        |range| {
+            let mut out = Vec::with_capacity(max_statements(&text[range.clone()]));
+            statements_in(text, range, verbatim_from, |s| out.push(prepare(s)));
+            out
+        },
+        |statements| statements.into_iter().for_each(&mut f),
+    );
+}
+
+/// Parses the statements in `range` of `text`, which starts where a statement starts.
+fn statements_in(
+    text: &str,
+    range: std::ops::Range<usize>,
+    verbatim_from: usize,
+    mut f: impl FnMut(Statement),
+) {
+    let mut pos = range.start;
+    while pos < range.end {
+        let input = &text[pos..range.end];
+        // A batch of statements: (kind, start, end) relative to `input`.
+        let batch = FlowParser::parse(Rule::statements, input)
+            .ok()
+            .and_then(|mut pairs| pairs.next())
+            .map(|batch| {
+                batch
+                    .into_inner()
+                    .map(|kind| {
+                        let span = kind.as_span();
+                        (kind.as_rule(), span.start(), span.end())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let mut consumed = 0;
+        for (rule, start, end) in batch {
+            if end <= start {
+                break;
+            }
+            f(lower(rule, &input[start..end], pos + start, verbatim_from));
+            consumed = end;
+        }
+        if consumed == 0 {
+            // The grammar is total and statements are never empty; fall back to
+            // one ignored line rather than loop or panic.
+            let len = floor_boundary(input, line_len(input).max(1));
+            f(lower(Rule::ignored, &input[..len], pos, verbatim_from));
+            consumed = len;
+        }
+        pos += consumed;
+        // Skip the line feed that ends the statement.
+        if text[pos..].starts_with('\n') {
+            pos += 1;
+        }
+    }
+}
+
+/// Where the last physical line of the trimmed text starts: its backslash-newlines stay verbatim.
+fn last_line_start(text: &str, trimmed: std::ops::Range<usize>) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = trimmed.end;
+    while i > trimmed.start + 1 {
+        i -= 1;
+        if bytes[i] == b'\n' && bytes[i - 1] != b'\\' {
+            return i + 1;
+        }
+    }
+    trimmed.start
+}
+
+fn line_len(input: &str) -> usize {
+    memchr::memchr(b'\n', input.as_bytes()).unwrap_or(input.len())
+}
+
+fn floor_boundary(s: &str, mut at: usize) -> usize {
+    at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use pest::Parser;
+    use proptest::prelude::*;
+
+    use super::parse;
+    use crate::syntax::Statement;
+    use crate::syntax::js;
+    use crate::syntax::parser::{FlowParser, Rule};
+
+    /// Kinds and spans of the statements, by the structure layer (`flow`).
+    fn by_parts(text: &str) -> Vec<(&'static str, usize, usize)> {
+        let range = js::trim_range(text);
+        if range.is_empty() {
+            return Vec::new();
+        }
+        let Ok(mut pairs) = FlowParser::parse(Rule::flow, &text[range.clone()]) else {
+            panic!("`flow` rejected {text:?}");
+        };
+        let flow = pairs
+            .next()
+            .into_iter()
+            .flat_map(pest::iterators::Pair::into_inner);
+        flow.filter(|p| p.as_rule() == Rule::statement_parts)
+            .filter_map(|p| p.into_inner().next())
+            .map(|kind| {
+                let name = match kind.as_rule() {
+                    Rule::definition_parts => "definition",
+                    Rule::connection_parts => "connection",
+                    Rule::line_style_parts => "line_style",
+                    _ => "ignored",
+                };
+                let s = kind.as_span();
+                (name, range.start + s.start(), range.start + s.end())
+            })
+            .collect()
+    }
+
+    /// Kinds and raw extents of the statements, by the fast layer (`statements`).
+    fn by_statements(text: &str) -> Vec<(&'static str, usize, usize)> {
+        parse(text)
+            .statements
+            .iter()
+            .map(|s| {
+                let name = match s {
+                    Statement::Definition(_) => "definition",
+                    Statement::Connection(_) => "connection",
+                    Statement::LineStyle(_) => "line_style",
+                    Statement::Ignored(_) => "ignored",
+                };
+                (name, s.span().start, s.span().end)
+            })
+            .collect()
+    }
+
+    /// The statement extents before `StmtText`'s per-statement trim.
+    fn raw_extents(text: &str) -> Vec<(&'static str, usize, usize)> {
+        let range = js::trim_range(text);
+        let mut out = Vec::new();
+        let mut pos = range.start;
+        while pos < range.end {
+            let input = &text[pos..range.end];
+            let Ok(mut pairs) = FlowParser::parse(Rule::statements, input) else {
+                panic!("`statements` rejected {input:?}");
+            };
+            let mut end = 0;
+            for kind in pairs
+                .next()
+                .into_iter()
+                .flat_map(pest::iterators::Pair::into_inner)
+            {
+                let name = match kind.as_rule() {
+                    Rule::definition => "definition",
+                    Rule::connection => "connection",
+                    Rule::line_style => "line_style",
+                    _ => "ignored",
+                };
+                let s = kind.as_span();
+                assert!(s.end() > s.start(), "empty statement in {text:?}");
+                out.push((name, pos + s.start(), pos + s.end()));
+                end = s.end();
+            }
+            pos += end;
+            if text[pos..].starts_with('\n') {
+                pos += 1;
+            }
+        }
+        out
+    }
+
+    const CASES: &[&str] = &[
+        "st=>start: Go\nop=>operation: x\nst->op",
+        "a(b=>operation: x\na->b",
+        "x->y\na(b=>c\nq(r)s=>end",
+        "hello\nworld\nst=>start\nst->e",
+        "a=>operation: one\\\ntwo->three\n# comment\nnext line\nc@>d({\"stroke\":\"red\"})",
+        "a=>operation: x|past|current:>http://x[blank]=>more\n  \n\nb\\",
+        "c(yes@ok, left)->d(no)->e\\\n->f\nc(true)->x",
+        "a\\\\\nb->c\n-\\\n>d\n=\\\n>e",
+        "é=>start: ü\r\nst\\x->y\\",
+    ];
+
+    #[test]
+    fn layers_agree_on_cases() {
+        for text in CASES {
+            assert_eq!(raw_extents(text), by_parts(text), "{text:?}");
+            assert_eq!(by_statements(text).len(), by_parts(text).len(), "{text:?}");
+        }
+    }
+
+    /// The statements of a text parsed in pieces of `piece` bytes on three threads.
+    fn in_pieces(text: &str, piece: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        super::each_statement_with(text, piece, 3, |s| s, |s| out.push(format!("{s:?}")));
+        out
+    }
+
+    fn whole(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        super::each_statement_with(text, usize::MAX, 1, |s| s, |s| out.push(format!("{s:?}")));
+        out
+    }
+
+    #[test]
+    fn pieces_parse_like_the_whole_on_cases() {
+        let text = CASES.join("\n");
+        let doc = include_str!("../../workflows/prod-deployment.md");
+        for text in [text.as_str(), doc] {
+            for piece in [1, 2, 7, 40] {
+                assert_eq!(in_pieces(text, piece), whole(text), "{piece}: {text:?}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn pieces_parse_like_the_whole(pieces in proptest::collection::vec(
+            prop::sample::select(vec![
+                "a", "b", "(", ")", "=>", "->", "@>", "-", "@", "=", ">", "\\", "\n", "\n",
+                "\\\n", " ", ": ", "|", "é", "\r", "yes", "a->b", "\nc=>end: x", "\nd(yes)->a",
+            ]),
+            0..60,
+        ), piece in 1usize..12) {
+            let text: String = pieces.concat();
+            prop_assert_eq!(in_pieces(&text, piece), whole(&text), "{:?}", text);
+        }
+
+        #[test]
+        fn layers_agree(pieces in proptest::collection::vec(
+            prop::sample::select(vec![
+                "a", "b", "(", ")", ",", "=>", "->", "@>", "=", ">", "-", "@", "\\",
+                "\n", "\\\n", " ", ": ", ":$", ":>", "|", "[", "]", "é", "\r", "yes",
+            ]),
+            0..40,
+        )) {
+            let text: String = pieces.concat();
+            prop_assert_eq!(raw_extents(&text), by_parts(&text), "{:?}", text);
+        }
+    }
+}
