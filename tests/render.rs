@@ -3,11 +3,10 @@
 //! flow and fixture that flowchart.js can draw.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use flowrun::render::{RenderOptions, to_dot, to_mermaid, view};
 
-use crate::support::{corpus_dir, in_ci, manifest, mermaid_parse};
+use crate::support::{corpus_dir, graphviz_svg, has_graphviz, manifest, mermaid_parse};
 
 /// Every flow text that has no errors: workflows, our fixtures, and the corpus
 /// (when `../shared` is beside the clone), named for messages.
@@ -67,9 +66,7 @@ fn snapshots_of_every_format() {
 
 #[test]
 fn graphviz_accepts_every_flow_without_warnings() {
-    if Command::new("dot").arg("-V").output().is_err() {
-        assert!(!in_ci(), "CI must install graphviz (.ci/run)");
-        eprintln!("SKIPPED: Graphviz `dot` is not installed");
+    if !has_graphviz() {
         return;
     }
     let flows = drawable_flows();
@@ -78,24 +75,8 @@ fn graphviz_accepts_every_flow_without_warnings() {
     for (name, text) in &flows {
         for all in [false, true] {
             let (dot, _) = outputs(text, all);
-            let mut child = Command::new("dot")
-                .arg("-Tsvg")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut stdin = child.stdin.take().unwrap();
-            let writer =
-                std::thread::spawn(move || std::io::Write::write_all(&mut stdin, dot.as_bytes()));
-            let out = child.wait_with_output().unwrap();
-            writer.join().unwrap().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            if !out.status.success()
-                || stderr.contains("Warning:")
-                || !out.stdout.starts_with(b"<?xml")
-            {
-                failures.push(format!("{name} (all={all}): {} {stderr}", out.status));
+            if let Err(e) = graphviz_svg(dot) {
+                failures.push(format!("{name} (all={all}): {e}"));
             }
         }
     }

@@ -18,7 +18,7 @@ use flowrun::render::{
     to_mermaid_with, view,
 };
 
-use crate::support::{graph_json, in_ci, manifest, mermaid_parse, same_json};
+use crate::support::{graph_json, graphviz_svg, has_graphviz, manifest, mermaid_parse, same_json};
 
 /// The run of a case, from `NAME.run.json`.
 fn read_overlay(flow: &Path) -> Overlay {
@@ -105,33 +105,13 @@ fn overlay_snapshots_of_every_format() {
 
 #[test]
 fn overlay_dot_passes_graphviz_without_warnings() {
-    if Command::new("dot").arg("-V").output().is_err() {
-        assert!(!in_ci(), "CI must install graphviz (.ci/run)");
-        eprintln!("SKIPPED: Graphviz `dot` is not installed");
+    if !has_graphviz() {
         return;
     }
     for (name, text, overlay) in cases() {
-        let dot = dot_of(&text, &overlay);
-        let mut child = Command::new("dot")
-            .arg("-Tsvg")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let writer =
-            std::thread::spawn(move || std::io::Write::write_all(&mut stdin, dot.as_bytes()));
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success()
-                && !stderr.contains("Warning:")
-                && out.stdout.starts_with(b"<?xml"),
-            "dot rejected {name}: {} {stderr}",
-            out.status
-        );
+        if let Err(e) = graphviz_svg(dot_of(&text, &overlay)) {
+            panic!("dot rejected {name}: {e}");
+        }
     }
 }
 

@@ -76,3 +76,39 @@ pub(crate) fn mermaid_parse(files: &[PathBuf]) -> Option<(String, String)> {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
 }
+
+/// Whether Graphviz's `dot` is installed; when it is not, CI fails (`.ci/run`
+/// installs it) and elsewhere the caller skips, said on stderr.
+pub(crate) fn has_graphviz() -> bool {
+    if std::process::Command::new("dot").arg("-V").output().is_ok() {
+        return true;
+    }
+    assert!(!in_ci(), "CI must install graphviz (.ci/run)");
+    eprintln!("SKIPPED: Graphviz `dot` is not installed");
+    false
+}
+
+/// Lays out a DOT text with Graphviz (`dot -Tsvg`): `Err` with the exit status
+/// and stderr when it fails, warns or writes no SVG.
+pub(crate) fn graphviz_svg(dot: String) -> Result<(), String> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run dot: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin for dot")?;
+    // Written from a thread: a large graph would fill the pipe while dot writes its SVG.
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, dot.as_bytes()));
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let written = writer.join().map_err(|_| "writer panicked".to_owned())?;
+    written.map_err(|e| format!("cannot write to dot: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() && !stderr.contains("Warning:") && out.stdout.starts_with(b"<?xml") {
+        Ok(())
+    } else {
+        Err(format!("{} {stderr}", out.status))
+    }
+}
