@@ -23,12 +23,19 @@ struct Slot {
     branch: Key,
     order: u32,
     target: Option<NodeIndex>,
-    /// The target name, kept only while it is unresolved (`target` is `None`).
-    name: Key,
-    direction: Option<Key>,
+    /// Its entry in `Builder::rare`, or [`NO_RARE`]: most slots have neither an
+    /// unresolved name nor a direction, and a large flow has a million slots.
+    rare: u32,
     span: Span,
     target_span: Span,
 }
+
+/// No entry in `Builder::rare`.
+const NO_RARE: u32 = u32::MAX;
+
+/// A slot's target name (kept only while it is unresolved: `target` is `None`)
+/// and its direction.
+type Rare = (Key, Option<Key>);
 
 /// A statement with the work that does not depend on the statements before it
 /// already done: a definition's node is built and its key hashed. Large flows
@@ -73,6 +80,8 @@ pub(crate) struct Builder {
     /// The nodes are added as they are defined; the edges only in `finish`.
     graph: DiGraph<Node, Edge>,
     slots: Vec<Slot>,
+    /// The slots' rare parts (an overwritten slot's old entry is left behind).
+    rare: Vec<Rare>,
     /// Per node: its newest slot, or [`NO_SLOT`].
     heads: Vec<u32>,
     /// Per node: how many slots it has.
@@ -123,6 +132,7 @@ impl Builder {
         Builder {
             graph: DiGraph::with_capacity(definitions, links),
             slots: Vec::with_capacity(links),
+            rare: Vec::new(),
             heads: Vec::with_capacity(definitions),
             slot_counts: Vec::with_capacity(definitions),
             live: Vec::with_capacity(definitions),
@@ -250,13 +260,26 @@ impl Builder {
         } else {
             Key::default()
         };
+        let rare = if name.is_empty() && direction.is_none() {
+            None
+        } else {
+            Some((name, direction))
+        };
         let mut at = self.heads[id.index()];
         while at != NO_SLOT {
             let slot = &mut self.slots[at as usize];
             if slot.branch == branch {
+                let (old_name, old_direction) = match self.rare.get(slot.rare as usize) {
+                    Some((n, d)) => (n.as_str(), d.as_deref()),
+                    None => ("", None),
+                };
+                let (new_name, new_direction) = match &rare {
+                    Some((n, d)) => (n.as_str(), d.as_deref()),
+                    None => ("", None),
+                };
                 let same = slot.target == target
-                    && (slot.target.is_some() || slot.name == name)
-                    && slot.direction == direction;
+                    && (slot.target.is_some() || old_name == new_name)
+                    && old_direction == new_direction;
                 if !same {
                     self.events.push(Event::Overwritten {
                         node: id,
@@ -266,8 +289,7 @@ impl Builder {
                     });
                 }
                 slot.target = target;
-                slot.name = name;
-                slot.direction = direction;
+                slot.rare = push_rare(&mut self.rare, rare);
                 slot.span = span;
                 slot.target_span = next.key_span;
                 return;
@@ -280,13 +302,13 @@ impl Builder {
         let Ok(index) = u32::try_from(self.slots.len()) else {
             return;
         };
+        let rare = push_rare(&mut self.rare, rare);
         self.slots.push(Slot {
             next: self.heads[id.index()],
             branch,
             order,
             target,
-            name,
-            direction,
+            rare,
             span,
             target_span: next.key_span,
         });
@@ -395,13 +417,18 @@ impl Builder {
             for &at in mine.iter().rev() {
                 let slot = &mut self.slots[at];
                 let branch = std::mem::take(&mut slot.branch);
+                let (name, direction) = self
+                    .rare
+                    .get_mut(slot.rare as usize)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
                 if let Some(to) = slot.target {
                     graph.add_edge(
                         from,
                         to,
                         Edge {
                             branch,
-                            direction: slot.direction.take(),
+                            direction,
                             span: slot.span,
                             target_span: slot.target_span,
                             order: slot.order,
@@ -411,8 +438,8 @@ impl Builder {
                     unresolved.push(Unresolved {
                         from: NodeId(from),
                         branch,
-                        name: std::mem::take(&mut slot.name),
-                        direction: slot.direction.take(),
+                        name,
+                        direction,
                         span: slot.span,
                         target_span: slot.target_span,
                         order: slot.order,
@@ -459,6 +486,18 @@ impl Builder {
         }
         g
     }
+}
+
+/// Stores a slot's rare parts, if it has any: their index, or [`NO_RARE`].
+fn push_rare(rare: &mut Vec<Rare>, parts: Option<Rare>) -> u32 {
+    let Some(parts) = parts else {
+        return NO_RARE;
+    };
+    let Ok(index) = u32::try_from(rare.len()) else {
+        return NO_RARE;
+    };
+    rare.push(parts);
+    index
 }
 
 /// "Did you mean" help for an undefined name.
