@@ -18,7 +18,7 @@ use flowrun::exec::Event;
 use flowrun::exec::journal::{self, Record};
 use flowrun::exec::state::{RunState, Status};
 
-use crate::exec_support::{flowrun, wait_for, workflow};
+use crate::exec_support::{flowrun, run_ids_in, wait_for, workflow};
 
 /// One seed runbook.
 #[derive(Clone, Copy)]
@@ -101,14 +101,20 @@ impl Attempt {
 
     /// Every run's id: the run and its child runs (`RUN.s5a1`).
     fn run_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = std::fs::read_dir(self.runs.path().join("runs"))
-            .map(|d| {
-                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        ids.sort();
-        ids
+        run_ids_in(self.runs.path())
+    }
+
+    /// A new attempt at `case`, killed by the crash hook after journal record `k`.
+    fn killed_after(case: &Case, k: u64, what: &str) -> Attempt {
+        let a = Attempt::new();
+        let out = a
+            .cmd(&[])
+            .args(Attempt::execute_args(case))
+            .env("FLOWRUN_CRASH_AFTER", k.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), None, "{what}: not killed");
+        a
     }
 
     /// The top run's id.
@@ -372,14 +378,7 @@ fn kill_at_every_boundary(case: &Case) {
     assert!(boundaries.len() > 20, "{boundaries:?}");
     for k in boundaries {
         let what = format!("{} killed after record {k}", case.file);
-        let a = Attempt::new();
-        let out = a
-            .cmd(&[])
-            .args(Attempt::execute_args(case))
-            .env("FLOWRUN_CRASH_AFTER", k.to_string())
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), None, "{what}: not killed");
+        let a = Attempt::killed_after(case, k, &what);
         a.settle(&what);
         a.assert_done(case, &path, &what);
     }
@@ -466,14 +465,7 @@ fn kill_after_every_record(case: &Case) {
     assert!(a.run_ids().len() >= 2, "no child run: {:?}", a.run_ids());
     for k in 1..=total {
         let what = format!("{} killed after record {k} of {total}", case.file);
-        let a = Attempt::new();
-        let out = a
-            .cmd(&[])
-            .args(Attempt::execute_args(case))
-            .env("FLOWRUN_CRASH_AFTER", k.to_string())
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), None, "{what}: not killed");
+        let a = Attempt::killed_after(case, k, &what);
         // A sibling branch's action may still be running as an orphan.
         a.wait_for_orphans();
         a.settle(&what);

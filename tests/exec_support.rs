@@ -110,14 +110,7 @@ impl Sandbox {
 
     /// The ids of the runs kept in the sandbox's `.flowrun`, oldest first.
     pub(crate) fn run_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = std::fs::read_dir(self.file(".flowrun/runs"))
-            .map(|d| {
-                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        ids.sort();
-        ids
+        run_ids_in(&self.file(".flowrun"))
     }
 
     /// The run's journal, which must be valid.
@@ -170,6 +163,19 @@ impl Sandbox {
 }
 
 /// Parses a JSON Lines events file.
+/// The ids of the runs in a state folder (`.flowrun` or `--state-dir`), sorted:
+/// a run before its child runs (`RUN.s5a1`).
+pub(crate) fn run_ids_in(state_dir: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(state_dir.join("runs"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
 pub(crate) fn read_events(path: &Path) -> Vec<Event> {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
