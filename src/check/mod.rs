@@ -15,6 +15,7 @@ mod start;
 pub(crate) use notes::{Noted, Notes};
 pub use problem::{Problem, Severity};
 
+use crate::graph::successors::SPLIT;
 use crate::graph::{Flow, ParseGraph};
 use crate::syntax::Ast;
 
@@ -26,10 +27,6 @@ pub fn check(text: &str, ast: &Ast, graph: &ParseGraph) -> Vec<Problem> {
     }
     check_notes(text, notes, graph)
 }
-
-/// From this many nodes on, the walk for loops and dead ends (the largest check)
-/// runs on a thread of its own, beside the others.
-const WALK_APART: usize = 4096;
 
 /// [`check`] with the statements already [`Notes::see`]n, one by one.
 pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<Problem> {
@@ -69,7 +66,9 @@ pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<P
         };
         (problems, parallels)
     };
-    let ((mut problems, parallels), walked) = if graph.node_count() >= WALK_APART {
+    // From `SPLIT` nodes on, the walk for loops and dead ends (the largest check)
+    // runs on a thread of its own, beside the others.
+    let ((mut problems, parallels), walked) = if graph.node_count() >= SPLIT {
         std::thread::scope(|scope| {
             let walked = scope.spawn(walk);
             let problems = others();

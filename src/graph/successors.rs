@@ -11,8 +11,9 @@ use crate::graph::{NodeId, ParseGraph};
 /// target name was undefined.
 pub(crate) const UNDEFINED: u32 = u32::MAX;
 
-/// From this many nodes on, the lists are computed on two threads.
-const SPLIT: usize = 4096;
+/// From this many nodes on, a walk over every node is worth a second thread
+/// (these lists, and the loop and dead-end check beside the others).
+pub(crate) const SPLIT: usize = 4096;
 
 /// Each node's followed steps, in [`follow`]'s order: `targets[first[i]..first[i + 1]]`,
 /// with [`UNDEFINED`] for a target that did not resolve.
