@@ -4,14 +4,16 @@
 #   benches/compare-fcjs.sh [--1m] [--runs N] [--shape S] [--seed S]
 #
 # For 1k, 10k and 100k nodes (and 1M with --1m: flowchart.js needs ~40 min
-# there) it generates a flow with shared/tools/genflow.py, times the whole
-# `target/release/flowrun check FILE` process (hyperfine when installed, else a
-# loop of N runs with `date +%s%N`, best run reported), times flowchart.js's
-# `flowchart.parse` of the same text with benches/fcjs-parse-time.js (the
-# oracle's installed flowchart.js, loaded with its raphael stub; best of N
-# in-process runs, package load not counted), and prints a table with the
-# ratio. At the largest size it also reports flowrun's peak memory
-# (/usr/bin/time -v) and throughput.
+# there) it generates a flow with shared/tools/genflow.py and times:
+# - the whole `flowrun check FILE` release process: N runs (hyperfine when
+#   installed, else `date +%s%N`), best and median;
+# - flowchart.js's `flowchart.parse` of the same text, with
+#   benches/fcjs-parse-time.js (the oracle's flowchart.js with its raphael stub,
+#   package load not counted): best of N runs in one process, since its first
+#   runs are slow while the JIT warms up.
+# It prints flowchart.js's time over flowrun's best and over its median run
+# (runs on a small shared VM vary by 20-30%: the best run alone flatters
+# flowrun), and at the largest size flowrun's peak memory (/usr/bin/time -v).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -19,7 +21,6 @@ shared="${FLOWRUN_SHARED:-$root/../shared}"
 [ -d "$shared/tools" ] || shared=/work/shared
 genflow="$shared/tools/genflow.py"
 fcjs_timer="$here/fcjs-parse-time.js"
-export FCJS_ORACLE_DIR="${FCJS_ORACLE_DIR:-$shared/tools/fcjs-oracle}"
 
 sizes=(1000 10000 100000)
 runs=5
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift ;;
     --shape) shape="$2"; shift ;;
     --seed) seed="$2"; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n "2,16p" "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -39,37 +40,52 @@ done
 
 command -v python3 >/dev/null || { echo "python3 is needed for genflow.py" >&2; exit 2; }
 command -v node >/dev/null || { echo "node is needed for flowchart.js" >&2; exit 2; }
+# The oracle installs flowchart.js on first use: into its folder, or into a
+# cache when that folder is read-only.
+printf 'st=>start: a\ne=>end: b\nst->e\n' | "$shared/tools/fcjs-oracle/run.sh" --no-render >/dev/null
+if [ -z "${FCJS_ORACLE_DIR:-}" ]; then
+  FCJS_ORACLE_DIR="$shared/tools/fcjs-oracle"
+  [ -f "$FCJS_ORACLE_DIR/node_modules/flowchart.js/package.json" ] ||
+    FCJS_ORACLE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/fcjs-oracle"
+fi
+export FCJS_ORACLE_DIR
 (cd "$root" && cargo build --release --quiet)
-flowrun="$root/target/release/flowrun"
+# Where cargo put it: CARGO_TARGET_DIR (relative to the project) if set.
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+flowrun="$target/release/flowrun"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-# Seconds (best of $runs) for the whole `flowrun check FILE` process.
+# "best median" seconds of a list of seconds on stdin.
+best_median() {
+  python3 -c 'import statistics, sys; v = [float(x) for x in sys.stdin.read().split()]; print("%.4f %.4f" % (min(v), statistics.median(v)))'
+}
+
+# Seconds ("best median" of $runs) for the whole `flowrun check FILE` process.
 time_flowrun() {
-  local file="$1" n="$2" best="" t0 t1 ms i
+  local file="$1" n="$2" t0 t1 i
   if command -v hyperfine >/dev/null; then
     hyperfine --runs "$n" --warmup 1 -N -i --export-json "$tmp/h.json" \
       "$flowrun check $file" >/dev/null 2>&1
-    python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["min"])' "$tmp/h.json"
+    python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["results"][0]["times"])' "$tmp/h.json" | best_median
     return
   fi
   for ((i = 0; i < n; i++)); do
     t0=$(date +%s%N)
     "$flowrun" check "$file" >/dev/null 2>&1 || true
     t1=$(date +%s%N)
-    ms=$(( (t1 - t0) / 1000 ))
-    if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
-  done
-  python3 -c "print('%.4f' % ($best / 1e6))"
+    echo "$(( (t1 - t0) / 1000 ))e-6"
+  done | best_median
 }
 
 # Seconds (best of $runs, in one node process) for flowchart.parse.
 time_fcjs() {
   local file="$1" n="$2"
-  node "$fcjs_timer" "$file" "$n" | awk -F= '/^parse_ms=/ { if (best == "" || $2 < best) best = $2 } END { printf "%.4f\n", best / 1000 }'
+  node "$fcjs_timer" "$file" "$n" | awk -F= '/^parse_ms=/ { print $2 / 1000 }' | best_median | cut -d' ' -f1
 }
 
-printf '%-9s %10s %12s %14s %10s %9s\n' nodes bytes flowrun_s flowchartjs_s ratio MB/s
+printf '%-8s %9s %9s %9s %10s %11s %11s %8s %8s\n' nodes bytes best_s median_s fcjs_s ratio_best ratio_med MB/s_best MB/s_med
 last_file=""
 for n in "${sizes[@]}"; do
   file="$tmp/flow-$n.flow"
@@ -78,11 +94,11 @@ for n in "${sizes[@]}"; do
   fr_runs=$runs; fc_runs=$runs
   if [ "$n" -ge 100000 ]; then fc_runs=1; fi
   if [ "$n" -ge 1000000 ]; then fr_runs=3; fi
-  fr=$(time_flowrun "$file" "$fr_runs")
+  read -r fr fr_med < <(time_flowrun "$file" "$fr_runs")
   fc=$(time_fcjs "$file" "$fc_runs")
   python3 -c "
-n, b, fr, fc = $n, $bytes, $fr, $fc
-print('%-9d %10d %12.4f %14.4f %9.1fx %9.1f' % (n, b, fr, fc, fc / fr, b / 1e6 / fr))"
+n, b, fr, frm, fc = $n, $bytes, $fr, $fr_med, $fc
+print('%-8d %9d %9.4f %9.4f %10.4f %10.1fx %10.1fx %8.1f %8.1f' % (n, b, fr, frm, fc, fc / fr, fc / frm, b / 1e6 / fr, b / 1e6 / frm))"
   last_file="$file"; last_n=$n; last_bytes=$bytes
 done
 
