@@ -319,7 +319,8 @@ fn check(
     let (mut errors, mut warnings, mut flows) = (0usize, 0usize, 0usize);
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
-    for file in &files {
+    for (file_index, file) in files.iter().enumerate() {
+        let last_file = file_index + 1 == files.len();
         // One unreadable file or missing flow does not hide the others' problems.
         let doc = match read_document(file) {
             Ok(d) => d,
@@ -340,7 +341,8 @@ fn check(
             },
             None => doc.flows.iter().collect(),
         };
-        for f in chosen {
+        let last_flow = chosen.len();
+        for (flow_index, f) in chosen.into_iter().enumerate() {
             flows += 1;
             let analysis = crate::analyze(&f.source.text);
             for p in &analysis.problems {
@@ -393,9 +395,10 @@ fn check(
                     }
                 }
             }
-            if f.source.text.len() > LARGE_FLOW {
+            if f.source.text.len() > LARGE_FLOW || (last_file && flow_index + 1 == last_flow) {
                 // Freeing millions of small allocations takes longer than the whole
-                // rest of the process exit; let the OS reclaim a large flow's memory.
+                // rest of the process exit; let the OS reclaim a large flow's memory,
+                // and the last flow's, since the process ends next.
                 std::mem::forget(analysis);
             }
         }
