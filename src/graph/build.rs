@@ -10,6 +10,15 @@ use crate::source::Span;
 use crate::syntax::ast::{Connection, LineStyle, Statement};
 use crate::syntax::{Ast, js};
 
+/// A node's slots while building.
+#[derive(Clone, Copy)]
+struct SlotList {
+    /// Its newest slot, or [`NO_SLOT`].
+    head: u32,
+    /// How many slots it has.
+    count: u32,
+}
+
 /// No slot: the end of a node's slot list.
 const NO_SLOT: u32 = u32::MAX;
 
@@ -82,10 +91,8 @@ pub(crate) struct Builder {
     slots: Vec<Slot>,
     /// The slots' rare parts (an overwritten slot's old entry is left behind).
     rare: Vec<Rare>,
-    /// Per node: its newest slot, or [`NO_SLOT`].
-    heads: Vec<u32>,
-    /// Per node: how many slots it has.
-    slot_counts: Vec<u32>,
+    /// Per node: its slot list (side by side: a large flow's assignment reads both at once).
+    lists: Vec<SlotList>,
     /// The symbol table: each key with its live node, in the order keys were first defined.
     live: Vec<(Key, NodeId)>,
     /// Each key's position in `live`.
@@ -133,8 +140,7 @@ impl Builder {
             graph: DiGraph::with_capacity(definitions, links),
             slots: Vec::with_capacity(links),
             rare: Vec::new(),
-            heads: Vec::with_capacity(definitions),
-            slot_counts: Vec::with_capacity(definitions),
+            lists: Vec::with_capacity(definitions),
             live: Vec::with_capacity(definitions),
             live_index: KeyTable::with_capacity(definitions),
             live_pos: Vec::with_capacity(definitions),
@@ -195,8 +201,10 @@ impl Builder {
             }
         }
         self.graph.add_node(node);
-        self.heads.push(NO_SLOT);
-        self.slot_counts.push(0);
+        self.lists.push(SlotList {
+            head: NO_SLOT,
+            count: 0,
+        });
     }
 
     fn connect(&mut self, c: &mut Connection) {
@@ -265,7 +273,8 @@ impl Builder {
         } else {
             Some((name, direction))
         };
-        let mut at = self.heads[id.index()];
+        let list = self.lists[id.index()];
+        let mut at = list.head;
         while at != NO_SLOT {
             let slot = &mut self.slots[at as usize];
             if slot.branch == branch {
@@ -296,23 +305,23 @@ impl Builder {
             }
             at = slot.next;
         }
-        let count = &mut self.slot_counts[id.index()];
-        let order = *count;
-        *count += 1;
         let Ok(index) = u32::try_from(self.slots.len()) else {
             return;
         };
         let rare = push_rare(&mut self.rare, rare);
         self.slots.push(Slot {
-            next: self.heads[id.index()],
+            next: list.head,
             branch,
-            order,
+            order: list.count,
             target,
             rare,
             span,
             target_span: next.key_span,
         });
-        self.heads[id.index()] = index;
+        self.lists[id.index()] = SlotList {
+            head: index,
+            count: list.count + 1,
+        };
     }
 
     fn annotate(&mut self, id: NodeId, branch: &str, ann: &crate::syntax::Annotation) {
@@ -406,10 +415,10 @@ impl Builder {
         let mut mine = Vec::new();
         // Node by node, each in the order its branches were first assigned, so
         // `unresolved` is sorted by source.
-        for (i, &head) in self.heads.iter().enumerate() {
+        for (i, list) in self.lists.iter().enumerate() {
             let from = NodeIndex::new(i);
             mine.clear();
-            let mut at = head;
+            let mut at = list.head;
             while at != NO_SLOT {
                 mine.push(at as usize);
                 at = self.slots[at as usize].next;
