@@ -130,6 +130,8 @@ fn split_first<'a>(s: &'a str, pat: &str) -> (&'a str, &'a str) {
 
 /// flowchart.js's `getAnnotation`: an `@label` in the statement's first `(...)`.
 fn annotation_of(t: &str) -> Option<(usize, String)> {
+    // The label follows an `@`: nearly no connection has one.
+    js::find_byte(b'@', t.as_bytes())?;
     let open = js::index_of(t, "(") + 1;
     let close = js::index_of(t, ")");
     let range = js::substring(t, open, close);
@@ -170,18 +172,28 @@ fn connection(mut stmt: StmtText<'_>) -> Connection {
 }
 
 fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token {
-    // flowchart.js's `s.substring(s.indexOf('(') + 1, s.indexOf(')'))`, when there is a `)`.
-    fn value(s: &str) -> Option<&str> {
-        let open = js::index_of(s, "(") + 1;
-        let close = js::index_of(s, ")");
-        (close >= 0).then(|| &s[js::substring(s, open, close)])
+    // Where a token's first `(` and first `)` are: every rule below is stated
+    // with flowchart.js's `indexOf` of one of them, so each is searched once.
+    fn parens(s: &str) -> (Option<usize>, Option<usize>) {
+        (
+            js::find_byte(b'(', s.as_bytes()),
+            js::find_byte(b')', s.as_bytes()),
+        )
     }
+    // flowchart.js's `s.substring(s.indexOf('(') + 1, s.indexOf(')'))`, when there is a `)`.
+    fn value(s: &str, (open, close): (Option<usize>, Option<usize>)) -> Option<&str> {
+        let from = open.map_or(0, |o| o + 1);
+        close.map(|c| &s[js::substring(s, to_index(from), to_index(c))])
+    }
+    let written = parens(raw);
     // `(true)` / `(false)`: flowchart.js replaces the first `true`/`false` anywhere in the token.
     let mut tok = std::borrow::Cow::Borrowed(raw);
-    let mut spec = value(raw);
+    let mut at = written;
+    let mut spec = value(raw, at);
     if matches!(spec, Some("true" | "false")) {
         tok = std::borrow::Cow::Owned(raw.replacen("true", "yes", 1).replacen("false", "no", 1));
-        spec = value(&tok);
+        at = parens(&tok);
+        spec = value(&tok, at);
     }
     // flowchart.js builds `next` as `"next, " + v` when `v` has no comma and is not
     // `yes`/`no`, then splits it at commas: the branch, then the trimmed direction.
@@ -197,20 +209,21 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
         None => ("next", None),
     };
     let (branch, direction) = (Key::from(branch), direction.map(Key::from));
-    let key_len = if js::find_byte(b')', tok.as_bytes()).is_some() {
-        let open = js::index_of(&tok, "(");
-        js::substring(&tok, 0, open).end
-    } else {
-        tok.len()
+    // With a `)`, the key is `substring(0, indexOf('('))` (all of it before a `)`
+    // when there is no `(`: `substring(0, -1)` is empty).
+    let key_len = match at {
+        (open, Some(_)) => js::substring(&tok, 0, open.map_or(-1, to_index)).end,
+        (_, None) => tok.len(),
     };
     let key = Key::from(&tok[..key_len]);
     // Spans refer to the written token; an aliased key keeps its written length where it can.
-    let key_span = if raw.get(..key_len) == Some(key.as_str()) {
+    let aliased = matches!(tok, std::borrow::Cow::Owned(_));
+    let key_span = if !aliased || raw.get(..key_len) == Some(key.as_str()) {
         stmt.span(range.start..range.start + key_len)
     } else {
         stmt.span(range.clone())
     };
-    let spec_span = match (js::find(raw, "("), js::find(raw, ")")) {
+    let spec_span = match written {
         (Some(o), Some(c)) if o < c => Some(stmt.span(range.start + o..range.start + c + 1)),
         _ => None,
     };
@@ -222,6 +235,11 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
         spec_span,
         span: stmt.span(range),
     }
+}
+
+/// A byte offset as the index JavaScript's string functions take.
+fn to_index(i: usize) -> isize {
+    isize::try_from(i).unwrap_or(isize::MAX)
 }
 
 fn line_style(stmt: &StmtText<'_>) -> LineStyle {
