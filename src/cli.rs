@@ -341,7 +341,7 @@ fn check(
             },
             None => doc.flows.iter().collect(),
         };
-        let last_flow = chosen.len();
+        let chosen_count = chosen.len();
         for (flow_index, f) in chosen.into_iter().enumerate() {
             flows += 1;
             let analysis = crate::analyze(&f.source.text);
@@ -395,7 +395,7 @@ fn check(
                     }
                 }
             }
-            if f.source.text.len() > LARGE_FLOW || (last_file && flow_index + 1 == last_flow) {
+            if f.source.text.len() > LARGE_FLOW || (last_file && flow_index + 1 == chosen_count) {
                 // Freeing millions of small allocations takes longer than the whole
                 // rest of the process exit; let the OS reclaim a large flow's memory,
                 // and the last flow's, since the process ends next.

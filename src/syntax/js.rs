@@ -45,7 +45,12 @@ pub(crate) fn substring(s: &str, a: isize, b: isize) -> Range<usize> {
 
 /// JS `indexOf` as an `isize` (`-1` when absent).
 pub(crate) fn index_of(s: &str, pat: &str) -> isize {
-    find(s, pat).map_or(-1, |i| isize::try_from(i).unwrap_or(isize::MAX))
+    find(s, pat).map_or(-1, to_index)
+}
+
+/// A byte offset as the index JavaScript's string functions take.
+pub(crate) fn to_index(i: usize) -> isize {
+    isize::try_from(i).unwrap_or(isize::MAX)
 }
 
 /// `s.find(pat)` for the short patterns flowchart.js looks for (`=>`, `(`, ...):

@@ -183,7 +183,7 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
     // flowchart.js's `s.substring(s.indexOf('(') + 1, s.indexOf(')'))`, when there is a `)`.
     fn value(s: &str, (open, close): (Option<usize>, Option<usize>)) -> Option<&str> {
         let from = open.map_or(0, |o| o + 1);
-        close.map(|c| &s[js::substring(s, to_index(from), to_index(c))])
+        close.map(|c| &s[js::substring(s, js::to_index(from), js::to_index(c))])
     }
     let written = parens(raw);
     // `(true)` / `(false)`: flowchart.js replaces the first `true`/`false` anywhere in the token.
@@ -212,7 +212,7 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
     // With a `)`, the key is `substring(0, indexOf('('))` (all of it before a `)`
     // when there is no `(`: `substring(0, -1)` is empty).
     let key_len = match at {
-        (open, Some(_)) => js::substring(&tok, 0, open.map_or(-1, to_index)).end,
+        (open, Some(_)) => js::substring(&tok, 0, open.map_or(-1, js::to_index)).end,
         (_, None) => tok.len(),
     };
     let key = Key::from(&tok[..key_len]);
@@ -235,11 +235,6 @@ fn token(stmt: &StmtText<'_>, raw: &str, range: std::ops::Range<usize>) -> Token
         spec_span,
         span: stmt.span(range),
     }
-}
-
-/// A byte offset as the index JavaScript's string functions take.
-fn to_index(i: usize) -> isize {
-    isize::try_from(i).unwrap_or(isize::MAX)
 }
 
 fn line_style(stmt: &StmtText<'_>) -> LineStyle {

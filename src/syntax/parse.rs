@@ -164,6 +164,16 @@ mod tests {
     use crate::syntax::js;
     use crate::syntax::parser::{FlowParser, Rule};
 
+    /// A statement kind's name, from either layer's rule for it.
+    fn kind_name(rule: Rule) -> &'static str {
+        match rule {
+            Rule::definition | Rule::definition_parts => "definition",
+            Rule::connection | Rule::connection_parts => "connection",
+            Rule::line_style | Rule::line_style_parts => "line_style",
+            _ => "ignored",
+        }
+    }
+
     /// Kinds and spans of the statements, by the structure layer (`flow`).
     fn by_parts(text: &str) -> Vec<(&'static str, usize, usize)> {
         let range = js::trim_range(text);
@@ -180,14 +190,12 @@ mod tests {
         flow.filter(|p| p.as_rule() == Rule::statement_parts)
             .filter_map(|p| p.into_inner().next())
             .map(|kind| {
-                let name = match kind.as_rule() {
-                    Rule::definition_parts => "definition",
-                    Rule::connection_parts => "connection",
-                    Rule::line_style_parts => "line_style",
-                    _ => "ignored",
-                };
                 let s = kind.as_span();
-                (name, range.start + s.start(), range.start + s.end())
+                (
+                    kind_name(kind.as_rule()),
+                    range.start + s.start(),
+                    range.start + s.end(),
+                )
             })
             .collect()
     }
@@ -225,15 +233,9 @@ mod tests {
                 .into_iter()
                 .flat_map(pest::iterators::Pair::into_inner)
             {
-                let name = match kind.as_rule() {
-                    Rule::definition => "definition",
-                    Rule::connection => "connection",
-                    Rule::line_style => "line_style",
-                    _ => "ignored",
-                };
                 let s = kind.as_span();
                 assert!(s.end() > s.start(), "empty statement in {text:?}");
-                out.push((name, pos + s.start(), pos + s.end()));
+                out.push((kind_name(kind.as_rule()), pos + s.start(), pos + s.end()));
                 end = s.end();
             }
             pos += end;
