@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, mpsc};
 
 /// Cuts `range` of `text` into pieces of at least `size` bytes (the last may be
 /// shorter), each starting where a statement starts. The line feed between two
@@ -47,31 +47,40 @@ fn has_operator(line: &[u8]) -> bool {
 /// order, as soon as each is next in line.
 ///
 /// The calling thread works on a piece itself only while the next result in line
-/// is not ready, and the other threads wait while `threads` results are queued,
-/// so only a few pieces' results exist at a time and no core sits idle.
+/// is not ready. No piece more than [`window`] pieces ahead of the next one in
+/// line is started, so when `each` is the slower side (a large flow on many
+/// cores), the other threads wait instead of holding the whole flow's results.
 pub(crate) fn in_order<T: Send>(
     pieces: &[Range<usize>],
     threads: usize,
     work: impl Fn(Range<usize>) -> T + Sync,
     mut each: impl FnMut(T),
 ) {
+    let window = window(threads);
     let next = AtomicUsize::new(0);
+    let turn = Turn::default();
     let (done, results) = mpsc::sync_channel::<(usize, T)>(threads);
     std::thread::scope(|scope| {
         for _ in 1..threads {
-            let (done, next, work) = (done.clone(), &next, &work);
+            let (done, next, work, turn) = (done.clone(), &next, &work, &turn);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(piece) = pieces.get(i) else { break };
-                    // The receiver is gone only when the caller stopped early.
-                    if done.send((i, work(piece.clone()))).is_err() {
+                    // Stops when the caller stopped early (its `each` panicked).
+                    if !turn.wait_for(i.saturating_sub(window - 1))
+                        || done.send((i, work(piece.clone()))).is_err()
+                    {
                         break;
                     }
                 }
             });
         }
         drop(done);
+        // If `each` panics, the threads must stop before the scope joins them:
+        // the receiver is dropped (sending fails) and the waiting ones are told.
+        let results = results;
+        let _stop = turn.stop_on_drop();
         let mut waiting = BTreeMap::new();
         let mut want = 0;
         while want < pieces.len() {
@@ -79,11 +88,15 @@ pub(crate) fn in_order<T: Send>(
             if let Some(result) = waiting.remove(&want) {
                 each(result);
                 want += 1;
+                turn.advance(want);
                 continue;
             }
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            match pieces.get(i) {
-                Some(piece) => {
+            // Not ready: work on a piece here, if one within the window is left.
+            let claim = next.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |i| {
+                (i < pieces.len() && i < want + window).then_some(i + 1)
+            });
+            match claim.ok().and_then(|i| Some((i, pieces.get(i)?))) {
+                Some((i, piece)) => {
                     waiting.insert(i, work(piece.clone()));
                 }
                 None => match results.recv() {
@@ -96,6 +109,58 @@ pub(crate) fn in_order<T: Send>(
             }
         }
     });
+}
+
+/// How far ahead of the next piece in line a piece may be started. Wide: the
+/// calling thread works on pieces too, and while it does, `each` waits and the
+/// other threads should not.
+fn window(threads: usize) -> usize {
+    (4 * threads).max(16)
+}
+
+/// How many results the calling thread has handed on, for the threads that wait
+/// to start a piece too far ahead.
+#[derive(Default)]
+struct Turn {
+    /// (results handed on, stopped early).
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+impl Turn {
+    /// Waits until `n` results have been handed on; false if the caller stopped first.
+    fn wait_for(&self, n: usize) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        while state.0 < n && !state.1 {
+            state = match self.changed.wait(state) {
+                Ok(state) => state,
+                Err(_) => return false,
+            };
+        }
+        !state.1
+    }
+
+    fn advance(&self, handed_on: usize) {
+        if let Ok(mut state) = self.state.lock() {
+            state.0 = handed_on;
+        }
+        self.changed.notify_all();
+    }
+
+    fn stop_on_drop(&self) -> impl Drop + '_ {
+        struct Stop<'a>(&'a Turn);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut state) = self.0.state.lock() {
+                    state.1 = true;
+                }
+                self.0.changed.notify_all();
+            }
+        }
+        Stop(self)
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +184,40 @@ mod tests {
     fn one_piece_when_small() {
         let text = "a->b\nb->c";
         assert_eq!(cut(text, 0..text.len(), 100), vec![(0..text.len())]);
+    }
+
+    #[test]
+    fn workers_stay_within_the_window_when_each_is_slow() {
+        use std::sync::atomic::AtomicUsize;
+        let pieces: Vec<Range<usize>> = (0..120).map(|i| i..i + 1).collect();
+        let (alive, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let mut got = Vec::new();
+        in_order(
+            &pieces,
+            3,
+            |r| {
+                let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                r.start
+            },
+            |x| {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                alive.fetch_sub(1, Ordering::SeqCst);
+                got.push(x);
+            },
+        );
+        assert_eq!(got, (0..120).collect::<Vec<_>>());
+        // At most the window of results made and not yet handed on.
+        assert!(most.load(Ordering::SeqCst) <= window(3), "{most:?}");
+    }
+
+    #[test]
+    fn a_panic_in_each_stops_the_workers() {
+        let pieces: Vec<Range<usize>> = (0..40).map(|i| i..i + 1).collect();
+        let outcome = std::panic::catch_unwind(|| {
+            in_order(&pieces, 3, |r| r.start, |x| assert!(x < 5, "stop"));
+        });
+        assert!(outcome.is_err());
     }
 
     #[test]
