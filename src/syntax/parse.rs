@@ -6,6 +6,7 @@
 //! out one at a time, in source order.
 
 use pest::Parser;
+use pest::iterators::Pair;
 
 use crate::syntax::ast::{Ast, Statement};
 use crate::syntax::js;
@@ -88,45 +89,59 @@ fn statements_in(
     verbatim_from: usize,
     mut f: impl FnMut(Statement),
 ) {
+    extents_in(text, range, |rule, r| {
+        f(lower(rule, &text[r.clone()], r.start, verbatim_from));
+    });
+}
+
+/// The kind and extent of each statement in `range` of `text` (which starts
+/// where a statement starts), in order: the fast layer's logical lines
+/// (`grammar/flow.pest`, a batch at a time), each continuation line glued to
+/// the statement before it, as flowchart.js glues it.
+fn extents_in(text: &str, range: std::ops::Range<usize>, mut f: impl FnMut(Rule, Range)) {
+    // The statement read so far: a continuation line (even in the next batch) extends it.
+    let mut open: Option<(Rule, Range)> = None;
+    let mut start_statement = |rule: Rule, r: Range, open: &mut Option<(Rule, Range)>| {
+        if let Some((rule, r)) = open.replace((rule, r)) {
+            f(rule, r);
+        }
+    };
     let mut pos = range.start;
     while pos < range.end {
         let input = &text[pos..range.end];
-        // A batch of statements: (kind, start, end) relative to `input`.
-        let batch = FlowParser::parse(Rule::statements, input)
-            .ok()
-            .and_then(|mut pairs| pairs.next())
-            .map(|batch| {
-                batch
-                    .into_inner()
-                    .map(|kind| {
-                        let span = kind.as_span();
-                        (kind.as_rule(), span.start(), span.end())
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        let mut consumed = 0;
-        for (rule, start, end) in batch {
-            if end <= start {
-                break;
+        let mut end = None;
+        let batch = FlowParser::parse(Rule::lines, input).ok();
+        for line in batch.into_iter().flatten().flat_map(Pair::into_inner) {
+            let span = line.as_span();
+            let r = pos + span.start()..pos + span.end();
+            end = Some(r.end);
+            match (line.as_rule(), &mut open) {
+                (Rule::continuation, Some((_, statement))) => statement.end = r.end,
+                (Rule::continuation | Rule::ignored_line, _) => {
+                    start_statement(Rule::ignored, r, &mut open);
+                }
+                (rule, _) => start_statement(rule, r, &mut open),
             }
-            f(lower(rule, &input[start..end], pos + start, verbatim_from));
-            consumed = end;
         }
-        if consumed == 0 {
-            // The grammar is total and statements are never empty; fall back to
-            // one ignored line rather than loop or panic.
+        // The grammar is total (every line matches `line`); should pest still
+        // fail, one physical line is ignored rather than loop or panic.
+        let end = end.unwrap_or_else(|| {
             let len = floor_boundary(input, line_len(input).max(1));
-            f(lower(Rule::ignored, &input[..len], pos, verbatim_from));
-            consumed = len;
-        }
-        pos += consumed;
-        // Skip the line feed that ends the statement.
+            start_statement(Rule::ignored, pos..pos + len, &mut open);
+            pos + len
+        });
+        pos = end;
+        // Skip the line feed that ends the line.
         if text[pos..].starts_with('\n') {
             pos += 1;
         }
     }
+    if let Some((rule, r)) = open {
+        f(rule, r);
+    }
 }
+
+type Range = std::ops::Range<usize>;
 
 /// Where the last physical line of the trimmed text starts: its backslash-newlines stay verbatim.
 fn last_line_start(text: &str, trimmed: std::ops::Range<usize>) -> usize {
@@ -217,32 +232,13 @@ mod tests {
             .collect()
     }
 
-    /// The statement extents before `StmtText`'s per-statement trim.
+    /// The statement extents before `StmtText`'s per-statement trim (the fast layer's).
     fn raw_extents(text: &str) -> Vec<(&'static str, usize, usize)> {
-        let range = js::trim_range(text);
         let mut out = Vec::new();
-        let mut pos = range.start;
-        while pos < range.end {
-            let input = &text[pos..range.end];
-            let Ok(mut pairs) = FlowParser::parse(Rule::statements, input) else {
-                panic!("`statements` rejected {input:?}");
-            };
-            let mut end = 0;
-            for kind in pairs
-                .next()
-                .into_iter()
-                .flat_map(pest::iterators::Pair::into_inner)
-            {
-                let s = kind.as_span();
-                assert!(s.end() > s.start(), "empty statement in {text:?}");
-                out.push((kind_name(kind.as_rule()), pos + s.start(), pos + s.end()));
-                end = s.end();
-            }
-            pos += end;
-            if text[pos..].starts_with('\n') {
-                pos += 1;
-            }
-        }
+        super::extents_in(text, js::trim_range(text), |rule, r| {
+            assert!(r.end > r.start, "empty statement in {text:?}");
+            out.push((kind_name(rule), r.start, r.end));
+        });
         out
     }
 
