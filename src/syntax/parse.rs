@@ -1,7 +1,8 @@
 //! Flow text → statements: the entry points of parsing.
 //!
-//! pest finds the logical statements and their kind (`grammar/flow.pest`), a
-//! batch at a time; `lower.rs` computes each one's values. A large text is cut
+//! pest finds the logical lines and their kind (`grammar/flow.pest`), a batch
+//! at a time, and continuation lines are glued to the statement before them;
+//! `lower.rs` computes each statement's values. A large text is cut
 //! into pieces parsed on every core (`pieces.rs`); the statements still come
 //! out one at a time, in source order.
 
@@ -215,7 +216,7 @@ mod tests {
             .collect()
     }
 
-    /// Kinds and raw extents of the statements, by the fast layer (`statements`).
+    /// Kinds and extents of the parsed statements (fast layer, glued and trimmed).
     fn by_statements(text: &str) -> Vec<(&'static str, usize, usize)> {
         parse(text)
             .statements
