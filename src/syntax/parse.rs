@@ -8,6 +8,7 @@
 
 use pest::Parser;
 use pest::iterators::Pair;
+use std::ops::Range;
 
 use crate::syntax::ast::{Ast, Statement};
 use crate::syntax::js;
@@ -86,7 +87,7 @@ pub(crate) fn each_statement_with<T: Send>(
 /// Parses the statements in `range` of `text`, which starts where a statement starts.
 fn statements_in(
     text: &str,
-    range: std::ops::Range<usize>,
+    range: Range<usize>,
     verbatim_from: usize,
     mut f: impl FnMut(Statement),
 ) {
@@ -99,11 +100,11 @@ fn statements_in(
 /// where a statement starts), in order: the fast layer's logical lines
 /// (`grammar/flow.pest`, a batch at a time), each continuation line glued to
 /// the statement before it, as flowchart.js glues it.
-fn extents_in(text: &str, range: std::ops::Range<usize>, mut f: impl FnMut(Rule, Range)) {
+fn extents_in(text: &str, range: Range<usize>, mut f: impl FnMut(Rule, Range<usize>)) {
     // The statement read so far: a continuation line (even in the next batch) extends it.
-    let mut open: Option<(Rule, Range)> = None;
-    let mut start_statement = |rule: Rule, r: Range, open: &mut Option<(Rule, Range)>| {
-        if let Some((rule, r)) = open.replace((rule, r)) {
+    let mut open: Option<(Rule, Range<usize>)> = None;
+    let mut close = |statement: Option<(Rule, Range<usize>)>| {
+        if let Some((rule, r)) = statement {
             f(rule, r);
         }
     };
@@ -118,17 +119,18 @@ fn extents_in(text: &str, range: std::ops::Range<usize>, mut f: impl FnMut(Rule,
             end = Some(r.end);
             match (line.as_rule(), &mut open) {
                 (Rule::continuation, Some((_, statement))) => statement.end = r.end,
+                // First in the text, or after a `=>` whose head does not parse.
                 (Rule::continuation | Rule::ignored_line, _) => {
-                    start_statement(Rule::ignored, r, &mut open);
+                    close(open.replace((Rule::ignored, r)));
                 }
-                (rule, _) => start_statement(rule, r, &mut open),
+                (rule, _) => close(open.replace((rule, r))),
             }
         }
         // The grammar is total (every line matches `line`); should pest still
         // fail, one physical line is ignored rather than loop or panic.
         let end = end.unwrap_or_else(|| {
             let len = floor_boundary(input, line_len(input).max(1));
-            start_statement(Rule::ignored, pos..pos + len, &mut open);
+            close(open.replace((Rule::ignored, pos..pos + len)));
             pos + len
         });
         pos = end;
@@ -137,15 +139,11 @@ fn extents_in(text: &str, range: std::ops::Range<usize>, mut f: impl FnMut(Rule,
             pos += 1;
         }
     }
-    if let Some((rule, r)) = open {
-        f(rule, r);
-    }
+    close(open);
 }
 
-type Range = std::ops::Range<usize>;
-
 /// Where the last physical line of the trimmed text starts: its backslash-newlines stay verbatim.
-fn last_line_start(text: &str, trimmed: std::ops::Range<usize>) -> usize {
+fn last_line_start(text: &str, trimmed: Range<usize>) -> usize {
     let bytes = text.as_bytes();
     let mut i = trimmed.end;
     while i > trimmed.start + 1 {

@@ -67,7 +67,8 @@ pub(crate) fn in_order<T: Send>(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(piece) = pieces.get(i) else { break };
-                    // Stops when the caller stopped early (its `each` panicked).
+                    // Piece `i` starts once `i < handed on + window`; stops
+                    // when the caller stopped early (its `each` panicked).
                     if !turn.wait_for(i.saturating_sub(window - 1))
                         || done.send((i, work(piece.clone()))).is_err()
                     {
