@@ -190,7 +190,9 @@ mod tests {
     #[test]
     fn workers_stay_within_the_window_when_each_is_slow() {
         use std::sync::atomic::AtomicUsize;
-        let pieces: Vec<Range<usize>> = (0..120).map(|i| i..i + 1).collect();
+        // Many more pieces than the window, so a run without it would go far past it.
+        let n = 8 * window(3);
+        let pieces: Vec<Range<usize>> = (0..n).map(|i| i..i + 1).collect();
         let (alive, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let mut got = Vec::new();
         in_order(
@@ -207,7 +209,7 @@ mod tests {
                 got.push(x);
             },
         );
-        assert_eq!(got, (0..120).collect::<Vec<_>>());
+        assert_eq!(got, (0..n).collect::<Vec<_>>());
         // At most the window of results made and not yet handed on.
         assert!(most.load(Ordering::SeqCst) <= window(3), "{most:?}");
     }
