@@ -32,6 +32,14 @@ pub fn max_statements(text: &str) -> usize {
 /// (a text shorter than two of them is parsed on the calling thread).
 const PIECE: usize = 64 * 1024;
 
+/// How many prepared statements a piece's thread puts in one `Vec`.
+///
+/// The calling thread frees them, and the parsing thread's allocator reuses
+/// blocks of one size much sooner than one `Vec` a piece (a few hundred KB,
+/// each of its own size), which took fresh memory each time: at 10k nodes the
+/// process committed 43 MiB with one `Vec` a piece, 31 MiB with these.
+const HANDFUL: usize = 32;
+
 /// Parses a flow text, handing each statement to `f` in source order as soon
 /// as it is parsed: [`parse`] without keeping the statements.
 ///
@@ -76,11 +84,18 @@ pub(crate) fn each_statement_with<T: Send>(
         &pieces,
         threads,
         |range| {
-            let mut out = Vec::with_capacity(max_statements(&text[range.clone()]));
-            statements_in(text, range, verbatim_from, |s| out.push(prepare(s)));
+            let mut out: Vec<Vec<T>> = Vec::new();
+            statements_in(text, range, verbatim_from, |s| match out.last_mut() {
+                Some(handful) if handful.len() < HANDFUL => handful.push(prepare(s)),
+                _ => {
+                    let mut handful = Vec::with_capacity(HANDFUL);
+                    handful.push(prepare(s));
+                    out.push(handful);
+                }
+            });
             out
         },
-        |statements| statements.into_iter().for_each(&mut f),
+        |handfuls| handfuls.into_iter().flatten().for_each(&mut f),
     );
 }
 

@@ -59,7 +59,9 @@ pub(crate) fn in_order<T: Send>(
     let window = window(threads);
     let next = AtomicUsize::new(0);
     let turn = Turn::default();
-    let (done, results) = mpsc::sync_channel::<(usize, T)>(threads);
+    // Unbounded: the window already bounds the results made and not handed on,
+    // and a thread must not wait to send while the caller works on a piece.
+    let (done, results) = mpsc::channel::<(usize, T)>();
     std::thread::scope(|scope| {
         for _ in 1..threads {
             let (done, next, work, turn) = (done.clone(), &next, &work, &turn);
