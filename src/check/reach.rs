@@ -63,31 +63,26 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
 
     // `yes` cycles among conditions: each has at most one `yes`, so the cycles
     // are found by walking each chain once.
-    let is_condition = |id: NodeId| g.node(id).kind == Some(NodeKind::Condition);
-    let yes_of = |id: NodeId| {
-        g.branch(id, "yes")
-            .and_then(|b| b.target())
-            .filter(|t| is_condition(*t))
-    };
     // 0: not seen; 1: on the chain being walked; 2: done.
     let mut state = vec![0u8; n];
     let mut chain = Vec::new();
-    for id in flow.steps() {
-        if !is_condition(id) || state[id.index()] != 0 {
+    for i in 0..n {
+        if !lists.is_condition(i) || state[i] != 0 || !flow.is_reachable(node_id(i)) {
             continue;
         }
         chain.clear();
-        let mut at = Some(id);
+        let mut at = Some(i);
         while let Some(c) = at {
-            match state[c.index()] {
+            match state[c] {
                 0 => {
-                    state[c.index()] = 1;
+                    state[c] = 1;
                     chain.push(c);
-                    at = yes_of(c);
+                    at = lists.yes_condition(c);
                 }
                 1 => {
                     let from = chain.iter().position(|x| *x == c).unwrap_or(0);
-                    let mut nodes = chain[from..].to_vec();
+                    let mut nodes: Vec<NodeId> =
+                        chain[from..].iter().map(|&x| node_id(x)).collect();
                     nodes.sort();
                     let first = nodes[0];
                     let span = g
@@ -102,14 +97,14 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
                 _ => break,
             }
         }
-        for c in &chain {
-            state[c.index()] = 2;
+        for &c in &chain {
+            state[c] = 2;
         }
     }
     drop(state);
 
     // Loops with no way out: cyclic components of the flow from which no end can be reached.
-    let is_end = |i: usize| g.node(node_id(i)).kind == Some(NodeKind::End);
+    let is_end = |i: usize| lists.is_end(i);
     for trap in traps(lists, is_end, |i| flow.is_reachable(node_id(i))) {
         let first = node_id(trap);
         out.push(Problem::NoWayOut {

@@ -5,11 +5,14 @@
 //! the start) each need every node's successors, so they share these lists.
 
 use crate::graph::flow::follow;
-use crate::graph::{NodeId, ParseGraph};
+use crate::graph::{NodeId, NodeKind, ParseGraph};
 
 /// An unresolved step's target in the lists: the branch is followed, but its
 /// target name was undefined.
 pub(crate) const UNDEFINED: u32 = u32::MAX;
+
+/// A node's entry in [`Successors`]' `yes` list when it is not a condition.
+const NOT_CONDITION: u32 = u32::MAX - 1;
 
 /// From this many nodes on, a walk over every node is worth a second thread
 /// (these lists, and the loop and dead-end check beside the others).
@@ -21,6 +24,12 @@ pub(crate) const SPLIT: usize = 4096;
 pub(crate) struct Successors {
     first: Vec<u32>,
     targets: Vec<u32>,
+    /// Per node: [`NOT_CONDITION`], or the condition's `yes` target ([`UNDEFINED`]
+    /// when it has none that resolved). The walk for `yes` cycles reads these
+    /// instead of each condition's node and branches, scattered over a large graph.
+    yes: Vec<u32>,
+    /// Per node: whether it is an end (for the walk for loops with no way out).
+    ends: Vec<bool>,
 }
 
 impl Successors {
@@ -44,6 +53,8 @@ impl Successors {
         low.first.pop();
         low.first.extend(high.first.iter().map(|f| f + shift));
         low.targets.extend(high.targets);
+        low.yes.extend(high.yes);
+        low.ends.extend(high.ends);
         low
     }
 
@@ -51,15 +62,34 @@ impl Successors {
     fn of_range(g: &ParseGraph, range: std::ops::Range<usize>) -> Self {
         let mut first = Vec::with_capacity(range.len() + 1);
         let mut targets = Vec::with_capacity(range.len());
+        let mut yes = Vec::with_capacity(range.len());
+        let mut ends = Vec::with_capacity(range.len());
         for i in range {
+            let id = NodeId::from_index(i);
             first.push(index32(targets.len()));
-            targets.extend(
-                follow(g, NodeId::from_index(i))
-                    .map(|s| s.target.map_or(UNDEFINED, |t| index32(t.index()))),
-            );
+            let kind = g.node(id).kind;
+            ends.push(kind == Some(NodeKind::End));
+            let mut yes_target = if kind == Some(NodeKind::Condition) {
+                UNDEFINED
+            } else {
+                NOT_CONDITION
+            };
+            targets.extend(follow(g, id).map(|s| {
+                let target = s.target.map_or(UNDEFINED, |t| index32(t.index()));
+                if s.branch == "yes" {
+                    yes_target = target;
+                }
+                target
+            }));
+            yes.push(yes_target);
         }
         first.push(index32(targets.len()));
-        Self { first, targets }
+        Self {
+            first,
+            targets,
+            yes,
+            ends,
+        }
     }
 
     /// The lists from explicit edges (for tests of the walks that use them).
@@ -75,7 +105,12 @@ impl Successors {
         }
         first.push(index32(at));
         let targets = sorted.iter().map(|(_, b)| index32(*b)).collect();
-        Self { first, targets }
+        Self {
+            first,
+            targets,
+            yes: vec![NOT_CONDITION; n],
+            ends: vec![false; n],
+        }
     }
 
     /// The number of nodes.
@@ -88,6 +123,24 @@ impl Successors {
         let from = self.first.get(i).map_or(0, |&f| f as usize);
         let to = self.first.get(i + 1).map_or(from, |&t| t as usize);
         self.targets.get(from..to).unwrap_or_default()
+    }
+
+    /// Whether a node is an end.
+    pub(crate) fn is_end(&self, i: usize) -> bool {
+        self.ends.get(i).copied().unwrap_or(false)
+    }
+
+    /// Whether a node is a condition.
+    pub(crate) fn is_condition(&self, i: usize) -> bool {
+        self.yes.get(i).is_some_and(|&y| y != NOT_CONDITION)
+    }
+
+    /// A condition's `yes` target, when it resolved to a condition too: the next
+    /// link of a chain that a `yes` cycle is made of.
+    pub(crate) fn yes_condition(&self, i: usize) -> Option<usize> {
+        let target = *self.yes.get(i)?;
+        (target != NOT_CONDITION && target != UNDEFINED && self.is_condition(target as usize))
+            .then_some(target as usize)
     }
 
     /// A node's successors: its steps' targets that resolved.
