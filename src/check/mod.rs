@@ -34,21 +34,23 @@ pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<P
     // Where flowchart.js's parse throws there is no start and no walk to speak of:
     // warnings about them would only echo the error.
     let parse_throws = !graph.errors().is_empty();
-    let walk = || {
+    let whole = notes.span();
+    // The walks over the flow (loops and dead ends, the start, parallels),
+    let walks = || {
         if parse_throws {
-            Vec::new()
-        } else {
-            reach::check(graph, &flow)
+            return (Vec::new(), Vec::new(), Vec::new());
         }
+        (
+            reach::check(graph, &flow),
+            start::check(text, whole, graph, &flow),
+            parallel::check(graph, &flow),
+        )
     };
+    // and the rest, node by node: about as long at 1M nodes.
     let others = || {
         let mut problems: Vec<Problem> =
             graph.errors().iter().cloned().map(Problem::Build).collect();
-        let whole = notes.span();
         problems.extend(definitions::check(graph, notes));
-        if !parse_throws {
-            problems.extend(start::check(text, whole, graph, &flow));
-        }
         let branch_problems = branches::check(graph, &flow);
         // One typo mid-chain is both an undefined target and an undefined source: report it once.
         let source_spans: Vec<_> = graph
@@ -56,30 +58,31 @@ pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<P
             .iter()
             .map(crate::graph::BuildError::span)
             .collect();
-        problems.extend(branch_problems.into_iter().filter(|p| {
-            !(matches!(p, Problem::UndefinedTarget { .. }) && source_spans.contains(&p.span()))
-        }));
-        let parallels = if parse_throws {
-            Vec::new()
+        let branch_problems: Vec<Problem> = branch_problems
+            .into_iter()
+            .filter(|p| {
+                !(matches!(p, Problem::UndefinedTarget { .. }) && source_spans.contains(&p.span()))
+            })
+            .collect();
+        (problems, branch_problems)
+    };
+    // From `SPLIT` nodes on, the walks run on a thread of their own, beside the others.
+    let ((mut problems, branch_problems), (walked, start, parallels)) =
+        if graph.node_count() >= SPLIT {
+            std::thread::scope(|scope| {
+                let walked = scope.spawn(walks);
+                let problems = others();
+                let walked = walked
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (problems, walked)
+            })
         } else {
-            parallel::check(graph, &flow)
+            (others(), walks())
         };
-        (problems, parallels)
-    };
-    // From `SPLIT` nodes on, the walk for loops and dead ends (the largest check)
-    // runs on a thread of its own, beside the others.
-    let ((mut problems, parallels), walked) = if graph.node_count() >= SPLIT {
-        std::thread::scope(|scope| {
-            let walked = scope.spawn(walk);
-            let problems = others();
-            let walked = walked
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (problems, walked)
-        })
-    } else {
-        (others(), walk())
-    };
+    // In a fixed order, so that problems at the same place always come out alike.
+    problems.extend(start);
+    problems.extend(branch_problems);
     problems.extend(walked);
     problems.extend(parallels);
     problems.sort_by_key(|p| (p.span().start, p.severity(), p.span().end));

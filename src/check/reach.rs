@@ -9,20 +9,25 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
     let Some(start) = g.start() else { return out };
     let start_key = g.node(start).key.to_string();
 
-    // Reachable through any stored branch, even ones the flow ignores.
-    let mut loosely = vec![false; g.node_count()];
-    let mut stack = vec![start];
-    while let Some(n) = stack.pop() {
-        if std::mem::replace(&mut loosely[n.index()], true) {
-            continue;
-        }
-        stack.extend(g.targets(n));
-    }
+    // Reachable through any stored branch, even ones the flow ignores: only
+    // needed for the help of an unreachable node, so only walked if there is one.
+    let mut loosely: Option<Vec<bool>> = None;
     for (_, id) in g.live() {
         if flow.is_reachable(*id) {
             continue;
         }
         let node = g.node(*id);
+        let loosely = loosely.get_or_insert_with(|| {
+            let mut seen = vec![false; g.node_count()];
+            let mut stack = vec![start];
+            while let Some(n) = stack.pop() {
+                if std::mem::replace(&mut seen[n.index()], true) {
+                    continue;
+                }
+                stack.extend(g.targets(n));
+            }
+            seen
+        });
         let help = if loosely[id.index()] {
             "it is only reached through a branch that is never followed (see the warnings on plain `->` from conditions and ignored branches)".to_owned()
         } else {
