@@ -102,6 +102,8 @@ pub(crate) struct Builder {
     /// Errors whose help may yet become "defined further down", once every
     /// definition is known: (index in `errors`, name).
     pending_hints: Vec<(usize, String)>,
+    /// Room for one connection's looked-up tokens (kept to save an allocation each).
+    token_ids: Vec<Option<NodeId>>,
     start: Option<(NodeId, Span)>,
     events: Vec<Event>,
     errors: Vec<BuildError>,
@@ -145,6 +147,7 @@ impl Builder {
             live_index: KeyTable::with_capacity(definitions),
             live_pos: Vec::with_capacity(definitions),
             pending_hints: Vec::new(),
+            token_ids: Vec::new(),
             start: None,
             events: Vec::new(),
             errors: Vec::new(),
@@ -208,14 +211,24 @@ impl Builder {
     }
 
     fn connect(&mut self, c: &mut Connection) {
-        // Definitions never happen inside a connection, so each token is looked up once.
-        let mut next_real = c.tokens.first().and_then(|t| self.lookup(&t.key));
+        // Definitions never happen inside a connection, so every token is looked
+        // up once, all before the first branch is stored: on a large flow each
+        // lookup misses the cache, and back to back the misses overlap.
+        let mut ids = std::mem::take(&mut self.token_ids);
+        ids.clear();
+        ids.extend(c.tokens.iter().map(|t| self.lookup(&t.key)));
+        self.connect_resolved(c, &ids);
+        self.token_ids = ids;
+    }
+
+    /// [`Builder::connect`], with each token's node (`None`: undefined).
+    fn connect_resolved(&mut self, c: &mut Connection, ids: &[Option<NodeId>]) {
         for i in 0..c.tokens.len() {
             // Each token's direction is stored once, with its own branch: move it.
             let direction = c.tokens[i].direction.take();
             let tok = &c.tokens[i];
-            let real = next_real;
-            next_real = c.tokens.get(i + 1).and_then(|t| self.lookup(&t.key));
+            let real = ids.get(i).copied().flatten();
+            let next_real = ids.get(i + 1).copied().flatten();
             if i == 0 {
                 if let Some(ann) = &c.annotation {
                     match real {
