@@ -156,3 +156,46 @@ impl Successors {
 pub(crate) fn index32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(UNDEFINED)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    #[test]
+    fn the_halves_join_like_the_whole() {
+        // Past SPLIT nodes, so that `of` lists each half on its own thread: conditions,
+        // operations and ends in both halves, each condition's `yes` to the next node.
+        let n = SPLIT + 101;
+        let mut text = String::from("st=>start: s\n");
+        for i in 0..n {
+            let kind = ["condition", "operation", "end"][i % 3];
+            writeln!(text, "n{i}=>{kind}: n{i}").unwrap();
+        }
+        text.push_str("st->n0\n");
+        for i in 0..n {
+            let (next, other) = ((i + 1) % n, (i + 7) % n);
+            match i % 3 {
+                0 => writeln!(text, "n{i}(yes)->n{next}\nn{i}(no)->n{other}").unwrap(),
+                1 => writeln!(text, "n{i}->n{next}").unwrap(),
+                _ => {}
+            }
+        }
+        let g = crate::graph::build(&crate::syntax::parse(&text));
+        let (split, whole) = (
+            Successors::of(&g),
+            Successors::of_range(&g, 0..g.node_count()),
+        );
+        assert_eq!(split.first, whole.first);
+        assert_eq!(split.targets, whole.targets);
+        assert_eq!(split.yes, whole.yes);
+        assert_eq!(split.ends, whole.ends);
+        // Node 0 is the start; node i + 1 is `n{i}`.
+        let last = g.node_count() - 1;
+        assert!(split.is_end(last) == ((last - 1) % 3 == 2));
+        assert!(split.is_condition(last - 2) && split.is_condition(1));
+        assert_eq!(split.yes_condition(1), None, "its yes is an operation");
+    }
+}
