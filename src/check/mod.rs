@@ -35,7 +35,9 @@ pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<P
     // warnings about them would only echo the error.
     let parse_throws = !graph.errors().is_empty();
     let whole = notes.span();
-    // The walks over the flow (loops and dead ends, the start, parallels),
+    // The checks split in two halves of about equal length at 1M nodes: the
+    // walks over the flow (loops and dead ends, the start, parallels) and the
+    // others, node by node.
     let walks = || {
         if parse_throws {
             return (Vec::new(), Vec::new(), Vec::new());
@@ -46,7 +48,6 @@ pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<P
             parallel::check(graph, &flow),
         )
     };
-    // and the rest, node by node: about as long at 1M nodes.
     let others = || {
         let mut problems: Vec<Problem> =
             graph.errors().iter().cloned().map(Problem::Build).collect();

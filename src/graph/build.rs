@@ -213,7 +213,7 @@ impl Builder {
     fn connect(&mut self, c: &mut Connection) {
         // Definitions never happen inside a connection, so every token is looked
         // up once, all before the first branch is stored: on a large flow each
-        // lookup misses the cache, and back to back the misses overlap.
+        // lookup misses the cache, and back to back the misses can overlap.
         let mut ids = std::mem::take(&mut self.token_ids);
         ids.clear();
         ids.extend(c.tokens.iter().map(|t| self.lookup(&t.key)));

@@ -15,7 +15,7 @@ pub(crate) const UNDEFINED: u32 = u32::MAX;
 const NOT_CONDITION: u32 = u32::MAX - 1;
 
 /// From this many nodes on, a walk over every node is worth a second thread
-/// (these lists, and the loop and dead-end check beside the others).
+/// (these lists, and the walks of `check` beside its other checks).
 pub(crate) const SPLIT: usize = 4096;
 
 /// Each node's followed steps, in [`follow`]'s order: `targets[first[i]..first[i + 1]]`,
