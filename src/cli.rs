@@ -243,7 +243,7 @@ pub(crate) fn read_document(path: &Path) -> Result<Document, CliError> {
         std::io::stdin()
             .read_to_string(&mut text)
             .map_err(|e| CliError(format!("cannot read stdin: {e}")))?;
-        return Ok(document::read("-", &text));
+        return Ok(document::read("-", text));
     }
     let bytes = std::fs::read(path)
         .map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))?;
@@ -254,7 +254,7 @@ pub(crate) fn read_document(path: &Path) -> Result<Document, CliError> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    Ok(document::read(&path.display().to_string(), &text))
+    Ok(document::read(&path.display().to_string(), text))
 }
 
 /// Expands directories into their `.flow`/`.md` files.

@@ -37,8 +37,8 @@ pub struct Document {
 }
 
 /// Reads a document's flows from its text.
-pub fn read(name: &str, text: &str) -> Document {
-    let text: Arc<str> = Arc::from(text);
+pub fn read(name: &str, text: impl Into<String>) -> Document {
+    let text = Arc::new(text.into());
     let is_md = Path::new(name)
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
@@ -59,7 +59,7 @@ pub fn read(name: &str, text: &str) -> Document {
             index: 1,
             line: 1,
             heading: None,
-            source: Source::whole(name, text),
+            source: Source::whole_shared(name, text),
         }],
     }
 }
@@ -92,7 +92,7 @@ fn info_is_flow(info: &str) -> bool {
         .is_some_and(|w| w == "flow" || w == "flowchart.js" || w == "{flow}")
 }
 
-fn markdown_flows(name: &str, text: &Arc<str>) -> Vec<FlowText> {
+fn markdown_flows(name: &str, text: &Arc<String>) -> Vec<FlowText> {
     let mut flows = Vec::new();
     let mut heading: Option<String> = None;
     let mut in_heading: Option<String> = None;

@@ -65,10 +65,12 @@ impl From<Range<usize>> for Span {
 pub struct Source {
     /// The file name shown in diagnostics (`-` for stdin).
     pub name: String,
-    /// The whole file's text.
-    pub file_text: Arc<str>,
+    /// The whole file's text. (An `Arc<String>`, not an `Arc<str>`: a file
+    /// read into a `String` is shared as it is, where an `Arc<str>` would copy
+    /// it, 80 MB of fresh memory for a 1M-node flow.)
+    pub file_text: Arc<String>,
     /// The flow's own text (the file itself, or one fence's content).
-    pub text: Arc<str>,
+    pub text: Arc<String>,
     /// Pieces of `text` that come from the file: `(flow offset, file offset)`, sorted.
     segments: Vec<(usize, usize)>,
     /// Where the file's lines start, found once when first needed: a flow with
@@ -87,8 +89,12 @@ struct Lines {
 
 impl Source {
     /// A flow that is the whole file.
-    pub fn whole(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
-        let text = text.into();
+    pub fn whole(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self::whole_shared(name, Arc::new(text.into()))
+    }
+
+    /// [`Source::whole`] for a file text already shared.
+    pub(crate) fn whole_shared(name: impl Into<String>, text: Arc<String>) -> Self {
         Self {
             name: name.into(),
             file_text: Arc::clone(&text),
@@ -99,7 +105,11 @@ impl Source {
     }
 
     /// A flow embedded in a file, built from `(file range)` pieces in order.
-    pub fn embedded(name: impl Into<String>, file_text: Arc<str>, pieces: &[Range<usize>]) -> Self {
+    pub fn embedded(
+        name: impl Into<String>,
+        file_text: Arc<String>,
+        pieces: &[Range<usize>],
+    ) -> Self {
         let mut text = String::new();
         let mut segments = Vec::with_capacity(pieces.len());
         for piece in pieces {
@@ -112,7 +122,7 @@ impl Source {
         Self {
             name: name.into(),
             file_text,
-            text: text.into(),
+            text: Arc::new(text),
             segments,
             lines: Lines::default(),
         }
