@@ -25,26 +25,76 @@ const NO_SLOT: u32 = u32::MAX;
 /// One (node, branch) property while building: the last assignment wins.
 ///
 /// All slots live in one `Vec`; each node's slots form a list through `next`
-/// (newest first), so a node costs no `Vec` of its own.
+/// (newest first), so a node costs no `Vec` of its own. A large flow has a
+/// million slots, all written into fresh memory, which is slow to page in: so
+/// a slot is 56 bytes, its branch a code and its target an index.
 struct Slot {
     /// The node's previous slot, or [`NO_SLOT`].
     next: u32,
-    branch: Key,
     order: u32,
-    target: Option<NodeIndex>,
+    /// The target node's index, or [`NO_TARGET`] (the name is unresolved).
+    target: u32,
     /// Its entry in `Builder::rare`, or [`NO_RARE`]: most slots have neither an
-    /// unresolved name nor a direction, and a large flow has a million slots.
+    /// unresolved name, nor a direction, nor an uncommon branch.
     rare: u32,
+    branch: Branch,
     span: Span,
     target_span: Span,
 }
 
+/// No target: the slot's target name is not defined (yet).
+const NO_TARGET: u32 = u32::MAX;
+
 /// No entry in `Builder::rare`.
 const NO_RARE: u32 = u32::MAX;
 
-/// A slot's target name (kept only while it is unresolved: `target` is `None`)
-/// and its direction.
-type Rare = (Key, Option<Key>);
+/// A slot's branch: the names the renderer follows as codes, any other name
+/// (rare: `c(true, right)`, a typo) in the slot's [`Rare`] entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Branch {
+    Next,
+    Yes,
+    No,
+    Path1,
+    Path2,
+    Path3,
+    Other,
+}
+
+impl Branch {
+    const NAMED: [(Branch, &'static str); 6] = [
+        (Branch::Next, "next"),
+        (Branch::Yes, "yes"),
+        (Branch::No, "no"),
+        (Branch::Path1, "path1"),
+        (Branch::Path2, "path2"),
+        (Branch::Path3, "path3"),
+    ];
+
+    fn of(name: &str) -> Branch {
+        Branch::NAMED
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map_or(Branch::Other, |&(b, _)| b)
+    }
+
+    /// The name, for any branch but [`Branch::Other`].
+    fn name(self) -> Option<&'static str> {
+        Branch::NAMED
+            .iter()
+            .find(|(b, _)| *b == self)
+            .map(|&(_, n)| n)
+    }
+}
+
+/// A slot's rare parts: its target name (kept only while it is unresolved),
+/// its direction, and its branch's name when that is [`Branch::Other`].
+#[derive(Default)]
+struct Rare {
+    name: Key,
+    direction: Option<Key>,
+    branch: Key,
+}
 
 /// A statement with the work that does not depend on the statements before it
 /// already done: a definition's node is built and its key hashed. Large flows
@@ -276,31 +326,41 @@ impl Builder {
         direction: Option<Key>,
         span: Span,
     ) {
-        let name = if target.is_none() {
+        let code = Branch::of(&branch);
+        let target = target.map_or(NO_TARGET, |t| u32::try_from(t.index()).unwrap_or(NO_TARGET));
+        let name = if target == NO_TARGET {
             next.key.clone()
         } else {
             Key::default()
         };
-        let rare = if name.is_empty() && direction.is_none() {
-            None
-        } else {
-            Some((name, direction))
-        };
+        let rare =
+            (!name.is_empty() || direction.is_some() || code == Branch::Other).then(|| Rare {
+                name,
+                direction,
+                branch: if code == Branch::Other {
+                    branch.clone()
+                } else {
+                    Key::default()
+                },
+            });
         let list = self.lists[id.index()];
         let mut at = list.head;
         while at != NO_SLOT {
             let slot = &mut self.slots[at as usize];
-            if slot.branch == branch {
-                let (old_name, old_direction) = match self.rare.get(slot.rare as usize) {
-                    Some((n, d)) => (n.as_str(), d.as_deref()),
+            let old = self.rare.get(slot.rare as usize);
+            if slot.branch == code
+                && (code != Branch::Other || old.is_some_and(|r| r.branch == branch))
+            {
+                let (old_name, old_direction) = match old {
+                    Some(r) => (r.name.as_str(), r.direction.as_deref()),
                     None => ("", None),
                 };
                 let (new_name, new_direction) = match &rare {
-                    Some((n, d)) => (n.as_str(), d.as_deref()),
+                    Some(r) => (r.name.as_str(), r.direction.as_deref()),
                     None => ("", None),
                 };
                 let same = slot.target == target
-                    && (slot.target.is_some() || old_name == new_name)
+                    && (slot.target != NO_TARGET || old_name == new_name)
                     && old_direction == new_direction;
                 if !same {
                     self.events.push(Event::Overwritten {
@@ -324,10 +384,10 @@ impl Builder {
         let rare = push_rare(&mut self.rare, rare);
         self.slots.push(Slot {
             next: list.head,
-            branch,
             order: list.count,
             target,
             rare,
+            branch: code,
             span,
             target_span: next.key_span,
         });
@@ -437,26 +497,15 @@ impl Builder {
                 at = self.slots[at as usize].next;
             }
             for &at in mine.iter().rev() {
-                let slot = &mut self.slots[at];
-                let branch = std::mem::take(&mut slot.branch);
-                let (name, direction) = self
+                let slot = &self.slots[at];
+                let rare = self
                     .rare
                     .get_mut(slot.rare as usize)
                     .map(std::mem::take)
                     .unwrap_or_default();
-                if let Some(to) = slot.target {
-                    graph.add_edge(
-                        from,
-                        to,
-                        Edge {
-                            branch,
-                            direction,
-                            span: slot.span,
-                            target_span: slot.target_span,
-                            order: slot.order,
-                        },
-                    );
-                } else {
+                let (name, direction) = (rare.name, rare.direction);
+                let branch = slot.branch.name().map_or(rare.branch, Key::const_new);
+                if slot.target == NO_TARGET {
                     unresolved.push(Unresolved {
                         from: NodeId(from),
                         branch,
@@ -466,6 +515,18 @@ impl Builder {
                         target_span: slot.target_span,
                         order: slot.order,
                     });
+                } else {
+                    graph.add_edge(
+                        from,
+                        NodeIndex::new(slot.target as usize),
+                        Edge {
+                            branch,
+                            direction,
+                            span: slot.span,
+                            target_span: slot.target_span,
+                            order: slot.order,
+                        },
+                    );
                 }
             }
         }
@@ -605,4 +666,26 @@ pub(crate) fn with_article(word: &str) -> String {
         .next()
         .is_some_and(|c| "aeiouAEIOU".contains(c));
     format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Branch, Slot};
+
+    #[test]
+    fn a_slot_stays_small() {
+        // A million slots are written into fresh memory on a large flow.
+        assert!(std::mem::size_of::<Slot>() <= 56);
+    }
+
+    #[test]
+    fn branch_codes_name_their_branch() {
+        for (code, name) in Branch::NAMED {
+            assert!(Branch::of(name) == code);
+            assert_eq!(code.name(), Some(name));
+        }
+        assert!(Branch::of("true") == Branch::Other);
+        assert!(Branch::of("") == Branch::Other);
+        assert_eq!(Branch::Other.name(), None);
+    }
 }
