@@ -514,7 +514,7 @@ fn graph_text(g: &crate::graph::ParseGraph) -> String {
         let n = g.node(id);
         let kind = n
             .kind
-            .map_or_else(|| n.type_name.to_string(), |k| k.name().to_owned());
+            .map_or_else(|| n.type_name().to_string(), |k| k.name().to_owned());
         let _ = writeln!(
             s,
             "{} [{kind}] {}",

@@ -10,10 +10,10 @@ pub(crate) fn check(g: &ParseGraph, notes: Notes) -> Vec<Problem> {
     for (_, node) in g.nodes() {
         if node.kind.is_none() {
             out.push(Problem::UnknownType {
-                type_name: node.type_name.to_string(),
+                type_name: node.type_name().to_string(),
                 key: node.key.to_string(),
                 span: node.kind_span,
-                help: type_help(&node.type_name),
+                help: type_help(node.type_name()),
             });
         }
     }

@@ -29,7 +29,7 @@ fn shapes(g: &ParseGraph) -> BTreeMap<String, Shape> {
             (
                 n.key.to_string(),
                 Shape {
-                    kind: n.type_name.to_string(),
+                    kind: n.type_name().to_string(),
                     text: n.text.clone().unwrap_or_default(),
                     ways,
                 },
@@ -86,8 +86,8 @@ pub fn blocker(old: &ParseGraph, new: &ParseGraph, current: Option<&str>) -> Opt
             "the run is at `{key}`, which the changed flow no longer has"
         ));
     };
-    let old_kind = old.lookup(key).map(|i| old.node(i).type_name.to_string());
-    let new_kind = &new.node(id).type_name;
+    let old_kind = old.lookup(key).map(|i| old.node(i).type_name().to_string());
+    let new_kind = &new.node(id).type_name();
     if old_kind.as_ref().is_some_and(|k| k != new_kind) {
         return Some(format!(
             "the run is at `{key}`, whose type changed from {} to {new_kind}",

@@ -424,7 +424,7 @@ impl Builder {
                     _ => format!(
                         "only conditions and parallels show annotations, and `{}` is {}",
                         node.key,
-                        if node.type_name.is_empty() { "a node without a type".to_owned() } else { with_article(&node.type_name) }
+                        if node.type_name().is_empty() { "a node without a type".to_owned() } else { with_article(node.type_name()) }
                     ),
                 },
             }),

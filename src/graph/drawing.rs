@@ -309,7 +309,7 @@ impl Replay<'_> {
             };
             nodes.push(DrawnNode {
                 key: Some(node.key.to_string()),
-                type_name: Some(node.type_name.to_string()),
+                type_name: Some(node.type_name().to_string()),
                 text: Some(text),
                 flowstate: Some(
                     node.flowstate()

@@ -54,7 +54,7 @@ pub fn to_json(g: &ParseGraph, error: Option<&str>, render: Render) -> Value {
         let mut o = Map::new();
         o.insert("id".into(), Value::String(nid.clone()));
         o.insert("key".into(), Value::String(node.key.to_string()));
-        o.insert("type".into(), Value::String(node.type_name.to_string()));
+        o.insert("type".into(), Value::String(node.type_name().to_string()));
         o.insert("text".into(), opt(node.text.as_deref()));
         o.insert("flowstate".into(), opt(node.flowstate()));
         o.insert("link".into(), opt(node.link()));
