@@ -69,7 +69,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
                 out.push(Problem::MissingBranch {
                     key: node.key.to_string(),
                     missing,
-                    span: node.key_span,
+                    span: node.key_span(),
                     present,
                     help: format!(
                         "add `{key}({missing})->target`; a run that answers `{missing}` has nowhere to go",

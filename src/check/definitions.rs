@@ -12,7 +12,7 @@ pub(crate) fn check(g: &ParseGraph, notes: Notes) -> Vec<Problem> {
             out.push(Problem::UnknownType {
                 type_name: node.type_name().to_string(),
                 key: node.key.to_string(),
-                span: node.kind_span,
+                span: node.kind_span(),
                 help: type_help(node.type_name()),
             });
         }
@@ -21,8 +21,8 @@ pub(crate) fn check(g: &ParseGraph, notes: Notes) -> Vec<Problem> {
         match event {
             Event::Redefined { old, new } => out.push(Problem::Redefined {
                 key: g.node(*new).key.to_string(),
-                span: g.node(*new).key_span,
-                first: g.node(*old).key_span,
+                span: g.node(*new).key_span(),
+                first: g.node(*old).key_span(),
             }),
             Event::DroppedAnnotation { span, reason } => out.push(Problem::IgnoredAnnotation {
                 span: *span,

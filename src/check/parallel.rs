@@ -82,7 +82,7 @@ fn problem(g: &ParseGraph, shape: &ParallelShape, fault: Fault) -> Problem {
                 what,
                 span,
                 label,
-                join: shape.join.map(|j| g.node(j).key_span),
+                join: shape.join.map(|j| g.node(j).key_span()),
                 help,
             }
         }

@@ -39,7 +39,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         out.push(Problem::Unreachable {
             key: node.key.to_string(),
             start: start_key.clone(),
-            span: node.key_span,
+            span: node.key_span(),
             help,
         });
     }
@@ -61,7 +61,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         {
             dead_ends.push(Problem::DeadEnd {
                 key: node.key.to_string(),
-                span: node.key_span,
+                span: node.key_span(),
             });
         }
     }
@@ -92,7 +92,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
                     let first = nodes[0];
                     let span = g
                         .branch(first, "yes")
-                        .map_or(g.node(first).key_span, |b| b.span());
+                        .map_or(g.node(first).key_span(), |b| b.span());
                     out.push(Problem::YesCycle {
                         keys: quoted_list(nodes.iter().map(|n| g.node(*n).key.as_str())),
                         span,
@@ -114,7 +114,7 @@ pub(crate) fn check(g: &ParseGraph, flow: &Flow<'_>) -> Vec<Problem> {
         let first = node_id(trap);
         out.push(Problem::NoWayOut {
             key: g.node(first).key.to_string(),
-            span: g.node(first).key_span,
+            span: g.node(first).key_span(),
         });
     }
 

@@ -29,8 +29,8 @@ pub(crate) fn check(
     if start_node.kind == Some(NodeKind::Start) {
         for other in starts.iter().filter(|id| **id != start) {
             out.push(Problem::MultipleStarts {
-                span: g.node(*other).key_span,
-                first: start_node.key_span,
+                span: g.node(*other).key_span(),
+                first: start_node.key_span(),
             });
         }
     } else {
@@ -38,7 +38,7 @@ pub(crate) fn check(
             out.push(Problem::StartNotFirst {
                 key: g.node(*other).key.to_string(),
                 actual: start_node.key.to_string(),
-                span: g.node(*other).key_span,
+                span: g.node(*other).key_span(),
                 first: g.start_span().unwrap_or_default(),
             });
         }

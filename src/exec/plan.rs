@@ -169,7 +169,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                 {
                     problems.push(PlanProblem::Unbound {
                         key: node.key.to_string(),
-                        span: node.key_span,
+                        span: node.key_span(),
                         help: snippet(&node.key, &text, kind),
                     });
                 }
@@ -187,7 +187,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                         key: node.key.to_string(),
                         kind: kind.name(),
                         action: action.name(),
-                        span: node.key_span,
+                        span: node.key_span(),
                         help: "a parallel node runs its paths by itself; its binding only sets what a failed branch does: `parallel = \"fail-fast\"` or `parallel = \"complete\"`".to_owned(),
                     });
                     continue;
@@ -197,7 +197,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                         key: node.key.to_string(),
                         kind: kind.name(),
                         action: action.name(),
-                        span: node.key_span,
+                        span: node.key_span(),
                         help: "`flow` runs a child flow: bind it to a subroutine node (`key=>subroutine: …`)".to_owned(),
                     });
                     continue;
@@ -207,7 +207,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                         key: node.key.to_string(),
                         kind: kind.name(),
                         action: action.name(),
-                        span: node.key_span,
+                        span: node.key_span(),
                         help: if condition {
                             "a condition is answered by `command = [...]` (exit 0 yes, 1 no) or `ask = \"question\"`".to_owned()
                         } else {
@@ -223,7 +223,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                                 key: node.key.to_string(),
                                 placeholder,
                                 known: known_list(&params),
-                                span: node.key_span,
+                                span: node.key_span(),
                             });
                         }
                     }
@@ -245,7 +245,7 @@ pub fn resolve(g: &ParseGraph, bindings: &Bindings) -> (Plan, Vec<PlanProblem>) 
                     })
                     .collect::<Vec<_>>()
                     .join(", "),
-                span: node.key_span,
+                span: node.key_span(),
             }),
         }
     }

@@ -163,7 +163,7 @@ pub(crate) struct Builder {
 pub(crate) fn first_definitions(g: &ParseGraph) -> FxHashMap<&str, Span> {
     let mut keys = FxHashMap::default();
     for (_, node) in g.nodes() {
-        keys.entry(node.key.as_str()).or_insert(node.key_span);
+        keys.entry(node.key.as_str()).or_insert(node.key_span());
     }
     keys
 }
@@ -519,13 +519,7 @@ impl Builder {
                     graph.add_edge(
                         from,
                         NodeIndex::new(slot.target as usize),
-                        Edge {
-                            branch,
-                            direction,
-                            span: slot.span,
-                            target_span: slot.target_span,
-                            order: slot.order,
-                        },
+                        Edge::new(branch, direction, slot.span, slot.target_span, slot.order),
                     );
                 }
             }

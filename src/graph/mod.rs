@@ -107,7 +107,7 @@ impl<'g> Branch<'g> {
     /// The branch name.
     pub fn name(&self) -> &'g str {
         match self {
-            Branch::Edge(e, _) => &e.branch,
+            Branch::Edge(e, _) => e.branch(),
             Branch::Unresolved(u) => &u.branch,
         }
     }
@@ -115,7 +115,7 @@ impl<'g> Branch<'g> {
     /// The direction stored with it.
     pub fn direction(&self) -> Option<&'g str> {
         match self {
-            Branch::Edge(e, _) => e.direction.as_deref(),
+            Branch::Edge(e, _) => e.direction(),
             Branch::Unresolved(u) => u.direction.as_deref(),
         }
     }
@@ -278,7 +278,7 @@ impl ParseGraph {
 
     /// The branch `name` of a node, if stored.
     pub fn branch(&self, id: NodeId, name: &str) -> Option<Branch<'_>> {
-        if let Some(e) = self.graph.edges(id.0).find(|e| e.weight().branch == name) {
+        if let Some(e) = self.graph.edges(id.0).find(|e| e.weight().branch() == name) {
             return Some(Branch::Edge(e.weight(), NodeId(e.target())));
         }
         self.unresolved_of(id)

@@ -98,14 +98,43 @@ pub struct Node {
     pub text: Option<String>,
     /// The definition statement.
     pub span: Span,
-    /// The key in the definition.
-    pub key_span: Span,
-    /// The type in the definition.
-    pub kind_span: Span,
-    /// The text in the definition.
-    pub text_span: Option<Span>,
+    /// The key, type and text in the definition, within `span` (see [`Node::key_span`]).
+    key_part: Part,
+    kind_part: Part,
+    text_part: Part,
     /// The rarely present parts, `None` when all of them are empty.
     extra: Option<Box<NodeExtra>>,
+}
+
+/// A part of a node's definition: its offset from the definition's start and its length.
+///
+/// Half the size of a [`Span`]: a large flow has a million nodes, all written
+/// into fresh memory, which is slow to page in. (A part more than 4 GiB into its
+/// statement would be cut short; no statement is that long.)
+#[derive(Clone, Copy, Debug, Default)]
+struct Part {
+    at: u32,
+    len: u32,
+}
+
+impl Part {
+    /// `part` of the statement `whole`.
+    fn of(whole: Span, part: Span) -> Part {
+        let at = part.start.saturating_sub(whole.start);
+        Part {
+            at: u32::try_from(at).unwrap_or(u32::MAX),
+            len: u32::try_from(part.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The part's span in the source, given the statement's.
+    fn within(self, whole: Span) -> Span {
+        let start = whole.start.saturating_add(self.at as usize).min(whole.end);
+        Span::new(
+            start,
+            start.saturating_add(self.len as usize).min(whole.end),
+        )
+    }
 }
 
 /// The parts of a [`Node`] that few nodes have.
@@ -152,12 +181,27 @@ impl Node {
             kind,
             key: d.key,
             text: d.text,
+            key_part: Part::of(d.span, d.key_span),
+            kind_part: Part::of(d.span, d.kind_span),
+            text_part: d.text_span.map(|t| Part::of(d.span, t)).unwrap_or_default(),
             span: d.span,
-            key_span: d.key_span,
-            kind_span: d.kind_span,
-            text_span: d.text_span,
             extra,
         }
+    }
+
+    /// The key in the definition.
+    pub fn key_span(&self) -> Span {
+        self.key_part.within(self.span)
+    }
+
+    /// The type in the definition.
+    pub fn kind_span(&self) -> Span {
+        self.kind_part.within(self.span)
+    }
+
+    /// The text in the definition, when there is a text.
+    pub fn text_span(&self) -> Option<Span> {
+        self.text.as_ref().map(|_| self.text_part.within(self.span))
     }
 
     /// The type as written: a known kind's name, or any other (a mistake).
@@ -238,18 +282,99 @@ impl Node {
 }
 
 /// A stored branch to a node.
+///
+/// A large flow has a million edges, all written into fresh memory, which is
+/// slow to page in: so the branch and direction are codes for the names nearly
+/// every edge has, and any other name sits behind one pointer.
 #[derive(Clone, Debug)]
 pub struct Edge {
-    /// `next`, `yes`, `no`, `path1`..`path3`, or any other name written.
-    pub branch: Key,
-    /// The direction stored with it (`None` when none was written).
-    pub direction: Option<Key>,
     /// The link in the connection: from the source token to the target token.
     pub span: Span,
     /// The target token.
     pub target_span: Span,
     /// Order of the branch's first assignment on its node (JS property order).
     pub(crate) order: u32,
+    /// The branch's index in [`WORDS`], or [`OTHER`].
+    branch: u8,
+    /// The direction's index in [`WORDS`], [`NO_WORD`] or [`OTHER`].
+    direction: u8,
+    /// The names that are not in [`WORDS`].
+    other: Option<Box<OtherNames>>,
+}
+
+/// An edge's branch and direction names that have no code (empty when they have one).
+#[derive(Clone, Debug, Default)]
+struct OtherNames {
+    branch: Key,
+    direction: Option<Key>,
+}
+
+/// The branch and direction names an [`Edge`] keeps as a code.
+const WORDS: [&str; 10] = [
+    "next", "yes", "no", "path1", "path2", "path3", "left", "right", "top", "bottom",
+];
+
+/// No direction.
+const NO_WORD: u8 = u8::MAX - 1;
+
+/// A name not in [`WORDS`]: it is in [`Edge::other`].
+const OTHER: u8 = u8::MAX;
+
+fn word_code(name: &str) -> u8 {
+    WORDS
+        .iter()
+        .position(|w| *w == name)
+        .and_then(|i| u8::try_from(i).ok())
+        .unwrap_or(OTHER)
+}
+
+impl Edge {
+    /// An edge with its branch and direction names, as written.
+    pub(crate) fn new(
+        branch: Key,
+        direction: Option<Key>,
+        span: Span,
+        target_span: Span,
+        order: u32,
+    ) -> Edge {
+        let branch_code = word_code(&branch);
+        let direction_code = direction.as_deref().map_or(NO_WORD, word_code);
+        let other = (branch_code == OTHER || direction_code == OTHER).then(|| {
+            Box::new(OtherNames {
+                branch: if branch_code == OTHER {
+                    branch
+                } else {
+                    Key::default()
+                },
+                direction: direction.filter(|_| direction_code == OTHER),
+            })
+        });
+        Edge {
+            span,
+            target_span,
+            order,
+            branch: branch_code,
+            direction: direction_code,
+            other,
+        }
+    }
+
+    /// `next`, `yes`, `no`, `path1`..`path3`, or any other name written.
+    pub fn branch(&self) -> &str {
+        match WORDS.get(usize::from(self.branch)) {
+            Some(word) => word,
+            None => self.other.as_ref().map_or("", |o| o.branch.as_str()),
+        }
+    }
+
+    /// The direction stored with it (`None` when none was written).
+    pub fn direction(&self) -> Option<&str> {
+        match self.direction {
+            NO_WORD => None,
+            OTHER => self.other.as_ref()?.direction.as_deref(),
+            code => WORDS.get(usize::from(code)).copied(),
+        }
+    }
 }
 
 /// A stored branch whose target name did not resolve.
@@ -272,7 +397,9 @@ pub struct Unresolved {
 
 #[cfg(test)]
 mod tests {
-    use super::{Node, NodeKind};
+    use super::{Edge, Node, NodeKind};
+    use crate::source::Span;
+    use crate::syntax::Key;
 
     #[test]
     fn kinds_round_trip_through_their_names() {
@@ -286,6 +413,26 @@ mod tests {
     #[test]
     fn a_node_stays_small() {
         // A million nodes are written into fresh memory on a large flow.
-        assert!(std::mem::size_of::<Node>() <= 136);
+        assert!(std::mem::size_of::<Node>() <= 104);
+    }
+
+    #[test]
+    fn an_edge_stays_small() {
+        assert!(std::mem::size_of::<Edge>() <= 48);
+    }
+
+    #[test]
+    fn an_edge_keeps_any_branch_and_direction() {
+        let span = Span::new(0, 1);
+        let names = [
+            "next", "yes", "path3", "bottom", "true", "", "Left", " right",
+        ];
+        for branch in names {
+            for direction in names.map(Some).into_iter().chain([None]) {
+                let e = Edge::new(Key::from(branch), direction.map(Key::from), span, span, 0);
+                assert_eq!(e.branch(), branch);
+                assert_eq!(e.direction(), direction);
+            }
+        }
     }
 }
