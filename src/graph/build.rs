@@ -27,7 +27,8 @@ const NO_SLOT: u32 = u32::MAX;
 /// All slots live in one `Vec`; each node's slots form a list through `next`
 /// (newest first), so a node costs no `Vec` of its own. A large flow has a
 /// million slots, all written into fresh memory, which is slow to page in: so
-/// a slot is 56 bytes, its branch a code and its target an index.
+/// a slot is 36 bytes, its branch a code, its target an index and its spans
+/// `u32` offsets.
 struct Slot {
     /// The node's previous slot, or [`NO_SLOT`].
     next: u32,
@@ -35,11 +36,49 @@ struct Slot {
     /// The target node's index, or [`NO_TARGET`] (the name is unresolved).
     target: u32,
     /// Its entry in `Builder::rare`, or [`NO_RARE`]: most slots have neither an
-    /// unresolved name, nor a direction, nor an uncommon branch.
+    /// unresolved name, nor a direction, nor an uncommon branch, nor spans
+    /// past 4 GiB.
     rare: u32,
+    /// The link in the connection and the target token.
+    spans: Spans,
     branch: Branch,
-    span: Span,
-    target_span: Span,
+}
+
+impl Slot {
+    /// The link in the connection and the target token.
+    fn spans(&self, rare: &[Rare]) -> (Span, Span) {
+        match self.spans.unpack() {
+            Some(spans) => spans,
+            None => rare
+                .get(self.rare as usize)
+                .and_then(|r| r.spans)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A slot's two spans as `u32` offsets, or [`Spans::FAR`] when one does not
+/// fit (a text over 4 GiB): then they are in the slot's [`Rare`] entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Spans([u32; 4]);
+
+impl Spans {
+    const FAR: Spans = Spans([u32::MAX; 4]);
+
+    fn pack(span: Span, target: Span) -> Option<Spans> {
+        let offset = |at: usize| u32::try_from(at).ok().filter(|&at| at != u32::MAX);
+        Some(Spans([
+            offset(span.start)?,
+            offset(span.end)?,
+            offset(target.start)?,
+            offset(target.end)?,
+        ]))
+    }
+
+    fn unpack(self) -> Option<(Span, Span)> {
+        let [a, b, c, d] = self.0.map(|at| at as usize);
+        (self != Spans::FAR).then(|| (Span::new(a, b), Span::new(c, d)))
+    }
 }
 
 /// No target: the slot's target name is not defined (yet).
@@ -88,12 +127,14 @@ impl Branch {
 }
 
 /// A slot's rare parts: its target name (kept only while it is unresolved),
-/// its direction, and its branch's name when that is [`Branch::Other`].
+/// its direction, its branch's name when that is [`Branch::Other`], and its
+/// spans when they do not fit in [`Spans`].
 #[derive(Default)]
 struct Rare {
     name: Key,
     direction: Option<Key>,
     branch: Key,
+    spans: Option<(Span, Span)>,
 }
 
 /// A statement with the work that does not depend on the statements before it
@@ -333,16 +374,20 @@ impl Builder {
         } else {
             Key::default()
         };
+        let spans = Spans::pack(span, next.key_span);
         let rare =
-            (!name.is_empty() || direction.is_some() || code == Branch::Other).then(|| Rare {
-                name,
-                direction,
-                branch: if code == Branch::Other {
-                    branch.clone()
-                } else {
-                    Key::default()
-                },
-            });
+            (!name.is_empty() || direction.is_some() || code == Branch::Other || spans.is_none())
+                .then(|| Rare {
+                    name,
+                    direction,
+                    branch: if code == Branch::Other {
+                        branch.clone()
+                    } else {
+                        Key::default()
+                    },
+                    spans: spans.is_none().then_some((span, next.key_span)),
+                });
+        let spans = spans.unwrap_or(Spans::FAR);
         let list = self.lists[id.index()];
         let mut at = list.head;
         while at != NO_SLOT {
@@ -366,14 +411,13 @@ impl Builder {
                     self.events.push(Event::Overwritten {
                         node: id,
                         branch,
-                        old: slot.span,
+                        old: slot.spans(&self.rare).0,
                         new: span,
                     });
                 }
                 slot.target = target;
                 slot.rare = push_rare(&mut self.rare, rare);
-                slot.span = span;
-                slot.target_span = next.key_span;
+                slot.spans = spans;
                 return;
             }
             at = slot.next;
@@ -387,9 +431,8 @@ impl Builder {
             order: list.count,
             target,
             rare,
+            spans,
             branch: code,
-            span,
-            target_span: next.key_span,
         });
         self.lists[id.index()] = SlotList {
             head: index,
@@ -498,6 +541,7 @@ impl Builder {
             }
             for &at in mine.iter().rev() {
                 let slot = &self.slots[at];
+                let (span, target_span) = slot.spans(&self.rare);
                 let rare = self
                     .rare
                     .get_mut(slot.rare as usize)
@@ -511,15 +555,15 @@ impl Builder {
                         branch,
                         name,
                         direction,
-                        span: slot.span,
-                        target_span: slot.target_span,
+                        span,
+                        target_span,
                         order: slot.order,
                     });
                 } else {
                     graph.add_edge(
                         from,
                         NodeIndex::new(slot.target as usize),
-                        Edge::new(branch, direction, slot.span, slot.target_span, slot.order),
+                        Edge::new(branch, direction, span, target_span, slot.order),
                     );
                 }
             }
@@ -664,12 +708,13 @@ pub(crate) fn with_article(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Branch, Slot};
+    use super::{Branch, NO_RARE, Rare, Slot, Spans};
+    use crate::source::Span;
 
     #[test]
     fn a_slot_stays_small() {
         // A million slots are written into fresh memory on a large flow.
-        assert!(std::mem::size_of::<Slot>() <= 56);
+        assert!(std::mem::size_of::<Slot>() <= 36);
     }
 
     #[test]
@@ -681,5 +726,28 @@ mod tests {
         assert!(Branch::of("true") == Branch::Other);
         assert!(Branch::of("") == Branch::Other);
         assert_eq!(Branch::Other.name(), None);
+    }
+
+    #[test]
+    fn spans_past_4_gib_are_kept_whole() {
+        let near = (Span::new(3, 9), Span::new(7, 9));
+        assert!(Spans::pack(near.0, near.1).and_then(Spans::unpack) == Some(near));
+
+        let far = (Span::new(1, 1 << 33), Span::new(1 << 32, 1 << 33));
+        assert!(Spans::pack(far.0, far.1).is_none());
+        let rare = vec![Rare {
+            spans: Some(far),
+            ..Rare::default()
+        }];
+        let slot = |rare| Slot {
+            next: 0,
+            order: 0,
+            target: 0,
+            rare,
+            spans: Spans::FAR,
+            branch: Branch::Next,
+        };
+        assert!(slot(0).spans(&rare) == far);
+        assert!(slot(NO_RARE).spans(&rare) == (Span::default(), Span::default()));
     }
 }
