@@ -273,26 +273,20 @@ impl Builder {
     fn define(&mut self, hash: u64, node: Node) {
         let id = NodeId(NodeIndex::new(self.graph.node_count()));
         let live = &self.live;
-        let entry = self.live_index.entry(
-            hash,
-            |&i| live.get(i as usize).is_some_and(|(k, _)| *k == node.key),
-            |&i| live.get(i as usize).map_or(0, |(k, _)| key_hash(k)),
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(e) => {
-                let pos = *e.get();
-                if let Some(slot) = self.live.get_mut(pos as usize) {
-                    let old = std::mem::replace(&mut slot.1, id);
-                    self.events.push(Event::Redefined { old, new: id });
-                }
-                self.live_pos.push(pos);
+        let found = self.live_index.find(hash, |i| {
+            live.get(i as usize).is_some_and(|(k, _)| *k == node.key)
+        });
+        if let Some(pos) = found {
+            if let Some(slot) = self.live.get_mut(pos as usize) {
+                let old = std::mem::replace(&mut slot.1, id);
+                self.events.push(Event::Redefined { old, new: id });
             }
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                let pos = u32::try_from(self.live.len()).unwrap_or(u32::MAX);
-                v.insert(pos);
-                self.live_pos.push(pos);
-                self.live.push((node.key.clone(), id));
-            }
+            self.live_pos.push(pos);
+        } else {
+            let pos = u32::try_from(self.live.len()).unwrap_or(u32::MAX);
+            self.live_index.insert(hash, pos);
+            self.live_pos.push(pos);
+            self.live.push((node.key.clone(), id));
         }
         self.graph.add_node(node);
         self.lists.push(SlotList {

@@ -14,6 +14,7 @@ mod error;
 mod flow;
 pub mod join;
 pub mod json;
+mod keys;
 mod node;
 pub(crate) mod successors;
 
@@ -39,17 +40,13 @@ pub(crate) fn key_hash(key: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(key)
 }
 
-/// `live`'s positions by key: a table of `u32`s (four bytes a key, not a key and
-/// a node), whose entries are compared with the keys in `live`.
-pub(crate) type KeyTable = hashbrown::HashTable<u32>;
+pub(crate) use keys::KeyTable;
 
 /// The position in `live` of `key`, if it is there.
 pub(crate) fn find_key(table: &KeyTable, live: &[(Key, NodeId)], key: &str) -> Option<u32> {
-    table
-        .find(key_hash(key), |&i| {
-            live.get(i as usize).is_some_and(|(k, _)| k.as_str() == key)
-        })
-        .copied()
+    table.find(key_hash(key), |i| {
+        live.get(i as usize).is_some_and(|(k, _)| k.as_str() == key)
+    })
 }
 
 /// A table of the positions of `live`'s keys.
@@ -57,9 +54,7 @@ pub(crate) fn key_table(live: &[(Key, NodeId)]) -> KeyTable {
     let mut table = KeyTable::with_capacity(live.len());
     for (i, (k, _)) in live.iter().enumerate() {
         let Ok(i) = u32::try_from(i) else { break };
-        table.insert_unique(key_hash(k), i, |&j| {
-            live.get(j as usize).map_or(0, |(k, _)| key_hash(k))
-        });
+        table.insert(key_hash(k), i);
     }
     table
 }
