@@ -245,7 +245,7 @@ pub(crate) fn read_document(path: &Path) -> Result<Document, CliError> {
             .map_err(|e| CliError(format!("cannot read stdin: {e}")))?;
         return Ok(document::read("-", text));
     }
-    let bytes = std::fs::read(path)
+    let bytes = crate::file::read(path)
         .map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         CliError(format!(

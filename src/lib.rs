@@ -28,6 +28,7 @@ mod cli_execute;
 mod cli_runs;
 pub mod document;
 pub mod exec;
+mod file;
 pub mod fmt;
 pub mod graph;
 pub mod render;
