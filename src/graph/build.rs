@@ -2,6 +2,7 @@
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use crate::graph::node::{OTHER, word, word_code};
 use crate::graph::{
     BuildError, Edge, Event, FxHashMap, Key, KeyTable, Node, NodeId, NodeKind, ParseGraph,
     Unresolved, find_key, key_hash, key_table,
@@ -41,7 +42,8 @@ struct Slot {
     rare: u32,
     /// The link in the connection and the target token.
     spans: Spans,
-    branch: Branch,
+    /// The branch's [`word_code`]; an [`OTHER`] branch's name is in its [`Rare`] entry.
+    branch: u8,
 }
 
 impl Slot {
@@ -87,47 +89,8 @@ const NO_TARGET: u32 = u32::MAX;
 /// No entry in `Builder::rare`.
 const NO_RARE: u32 = u32::MAX;
 
-/// A slot's branch: the names the renderer follows as codes, any other name
-/// (rare: `c(true, right)`, a typo) in the slot's [`Rare`] entry.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Branch {
-    Next,
-    Yes,
-    No,
-    Path1,
-    Path2,
-    Path3,
-    Other,
-}
-
-impl Branch {
-    const NAMED: [(Branch, &'static str); 6] = [
-        (Branch::Next, "next"),
-        (Branch::Yes, "yes"),
-        (Branch::No, "no"),
-        (Branch::Path1, "path1"),
-        (Branch::Path2, "path2"),
-        (Branch::Path3, "path3"),
-    ];
-
-    fn of(name: &str) -> Branch {
-        Branch::NAMED
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map_or(Branch::Other, |&(b, _)| b)
-    }
-
-    /// The name, for any branch but [`Branch::Other`].
-    fn name(self) -> Option<&'static str> {
-        Branch::NAMED
-            .iter()
-            .find(|(b, _)| *b == self)
-            .map(|&(_, n)| n)
-    }
-}
-
 /// A slot's rare parts: its target name (kept only while it is unresolved),
-/// its direction, its branch's name when that is [`Branch::Other`], and its
+/// its direction, its branch's name when that has no code, and its
 /// spans when they do not fit in [`Spans`].
 #[derive(Default)]
 struct Rare {
@@ -361,7 +324,7 @@ impl Builder {
         direction: Option<Key>,
         span: Span,
     ) {
-        let code = Branch::of(&branch);
+        let code = word_code(&branch);
         let target = target.map_or(NO_TARGET, |t| u32::try_from(t.index()).unwrap_or(NO_TARGET));
         let name = if target == NO_TARGET {
             next.key.clone()
@@ -369,27 +332,24 @@ impl Builder {
             Key::default()
         };
         let spans = Spans::pack(span, next.key_span);
-        let rare =
-            (!name.is_empty() || direction.is_some() || code == Branch::Other || spans.is_none())
-                .then(|| Rare {
-                    name,
-                    direction,
-                    branch: if code == Branch::Other {
-                        branch.clone()
-                    } else {
-                        Key::default()
-                    },
-                    spans: spans.is_none().then_some((span, next.key_span)),
-                });
+        let rare = (!name.is_empty() || direction.is_some() || code == OTHER || spans.is_none())
+            .then(|| Rare {
+                name,
+                direction,
+                branch: if code == OTHER {
+                    branch.clone()
+                } else {
+                    Key::default()
+                },
+                spans: spans.is_none().then_some((span, next.key_span)),
+            });
         let spans = spans.unwrap_or(Spans::FAR);
         let list = self.lists[id.index()];
         let mut at = list.head;
         while at != NO_SLOT {
             let slot = &mut self.slots[at as usize];
             let old = self.rare.get(slot.rare as usize);
-            if slot.branch == code
-                && (code != Branch::Other || old.is_some_and(|r| r.branch == branch))
-            {
+            if slot.branch == code && (code != OTHER || old.is_some_and(|r| r.branch == branch)) {
                 let (old_name, old_direction) = match old {
                     Some(r) => (r.name.as_str(), r.direction.as_deref()),
                     None => ("", None),
@@ -542,7 +502,7 @@ impl Builder {
                     .map(std::mem::take)
                     .unwrap_or_default();
                 let (name, direction) = (rare.name, rare.direction);
-                let branch = slot.branch.name().map_or(rare.branch, Key::const_new);
+                let branch = word(slot.branch).map_or(rare.branch, Key::const_new);
                 if slot.target == NO_TARGET {
                     unresolved.push(Unresolved {
                         from: NodeId(from),
@@ -702,24 +662,13 @@ pub(crate) fn with_article(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Branch, NO_RARE, Rare, Slot, Spans};
+    use super::{NO_RARE, Rare, Slot, Spans, word_code};
     use crate::source::Span;
 
     #[test]
     fn a_slot_stays_small() {
         // A million slots are written into fresh memory on a large flow.
         assert!(std::mem::size_of::<Slot>() <= 36);
-    }
-
-    #[test]
-    fn branch_codes_name_their_branch() {
-        for (code, name) in Branch::NAMED {
-            assert!(Branch::of(name) == code);
-            assert_eq!(code.name(), Some(name));
-        }
-        assert!(Branch::of("true") == Branch::Other);
-        assert!(Branch::of("") == Branch::Other);
-        assert_eq!(Branch::Other.name(), None);
     }
 
     #[test]
@@ -739,7 +688,7 @@ mod tests {
             target: 0,
             rare,
             spans: Spans::FAR,
-            branch: Branch::Next,
+            branch: word_code("next"),
         };
         assert!(slot(0).spans(&rare) == far);
         assert!(slot(NO_RARE).spans(&rare) == (Span::default(), Span::default()));

@@ -317,15 +317,22 @@ const WORDS: [&str; 10] = [
 /// No direction.
 const NO_WORD: u8 = u8::MAX - 1;
 
-/// A name not in [`WORDS`]: it is in [`Edge::other`].
-const OTHER: u8 = u8::MAX;
+/// A name not in [`WORDS`]: it is kept apart (in [`Edge::other`], or in the
+/// builder's rare parts for a slot).
+pub(crate) const OTHER: u8 = u8::MAX;
 
-fn word_code(name: &str) -> u8 {
+/// A branch or direction name's code: its index in [`WORDS`], or [`OTHER`].
+pub(crate) fn word_code(name: &str) -> u8 {
     WORDS
         .iter()
         .position(|w| *w == name)
         .and_then(|i| u8::try_from(i).ok())
         .unwrap_or(OTHER)
+}
+
+/// The name of a code from [`word_code`] (`None` for [`OTHER`]).
+pub(crate) fn word(code: u8) -> Option<&'static str> {
+    WORDS.get(usize::from(code)).copied()
 }
 
 impl Edge {
@@ -361,8 +368,8 @@ impl Edge {
 
     /// `next`, `yes`, `no`, `path1`..`path3`, or any other name written.
     pub fn branch(&self) -> &str {
-        match WORDS.get(usize::from(self.branch)) {
-            Some(word) => word,
+        match word(self.branch) {
+            Some(name) => name,
             None => self.other.as_ref().map_or("", |o| o.branch.as_str()),
         }
     }
@@ -372,7 +379,7 @@ impl Edge {
         match self.direction {
             NO_WORD => None,
             OTHER => self.other.as_ref()?.direction.as_deref(),
-            code => WORDS.get(usize::from(code)).copied(),
+            code => word(code),
         }
     }
 }
