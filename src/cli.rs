@@ -512,9 +512,7 @@ fn graph_text(g: &crate::graph::ParseGraph) -> String {
     let shapes = crate::graph::parallel_shapes(&flow);
     for id in flow.steps() {
         let n = g.node(id);
-        let kind = n
-            .kind
-            .map_or_else(|| n.type_name().to_string(), |k| k.name().to_owned());
+        let kind = n.type_name();
         let _ = writeln!(
             s,
             "{} [{kind}] {}",

@@ -86,12 +86,11 @@ pub fn blocker(old: &ParseGraph, new: &ParseGraph, current: Option<&str>) -> Opt
             "the run is at `{key}`, which the changed flow no longer has"
         ));
     };
-    let old_kind = old.lookup(key).map(|i| old.node(i).type_name().to_string());
-    let new_kind = &new.node(id).type_name();
-    if old_kind.as_ref().is_some_and(|k| k != new_kind) {
+    let old_kind = old.lookup(key).map(|i| old.node(i).type_name());
+    let new_kind = new.node(id).type_name();
+    if let Some(old_kind) = old_kind.filter(|k| *k != new_kind) {
         return Some(format!(
-            "the run is at `{key}`, whose type changed from {} to {new_kind}",
-            old_kind.unwrap_or_default()
+            "the run is at `{key}`, whose type changed from {old_kind} to {new_kind}"
         ));
     }
     if !reaches_end(new, id) {
