@@ -28,9 +28,17 @@ pub fn max_statements(text: &str) -> usize {
     memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1
 }
 
-/// Pieces of at least this many bytes are parsed on threads of their own
-/// (a text shorter than two of them is parsed on the calling thread).
-const PIECE: usize = 64 * 1024;
+/// A text of at least this many bytes is parsed on every core; a shorter one
+/// on the calling thread (starting a thread costs about as much as parsing it).
+const PARALLEL_FROM: usize = 64 * 1024;
+
+/// The pieces a text is cut into for the threads: at least this many bytes.
+///
+/// Small, so that the calling thread, which executes the statements in order,
+/// gets its first ones soon and no thread is left with a long piece at the
+/// end: at 10k nodes (735 KB), 250 alternated runs each, the whole `check`
+/// took 20.1 ms in the median run with 4 KB pieces, 23.7 ms with 64 KB.
+const PIECE: usize = 4 * 1024;
 
 /// How many prepared statements a piece's thread puts in one `Vec`.
 ///
@@ -57,7 +65,11 @@ pub(crate) fn each_statement_as<T: Send>(
     prepare: impl Fn(Statement) -> T + Sync,
     f: impl FnMut(T),
 ) {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = if text.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    };
     each_statement_with(text, PIECE, threads, prepare, f);
 }
 

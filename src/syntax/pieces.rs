@@ -69,10 +69,13 @@ pub(crate) fn in_order<T: Send>(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(piece) = pieces.get(i) else { break };
-                    // Piece `i` starts once `i < handed on + window`; stops
-                    // when the caller stopped early (its `each` panicked).
-                    if !turn.wait_for(i.saturating_sub(window - 1))
-                        || done.send((i, work(piece.clone()))).is_err()
+                    // Piece `i` starts once `i < handed on + window`; a thread
+                    // that has to wait sleeps until half the window is free, so
+                    // it is woken once per half window, not once per piece.
+                    // Stops when the caller stopped early (its `each` panicked).
+                    let start = (i + 1).saturating_sub(window);
+                    let resume = (i + 1).saturating_sub(window / 2);
+                    if !turn.wait_for(start, resume) || done.send((i, work(piece.clone()))).is_err()
                     {
                         break;
                     }
@@ -116,7 +119,9 @@ pub(crate) fn in_order<T: Send>(
 
 /// How far ahead of the next piece in line a piece may be started. Wide: the
 /// calling thread works on pieces too, and while it does, `each` waits and the
-/// other threads should not.
+/// other threads should not. Not wider: results handed on soon after they are
+/// made are still in cache, and take less fresh memory (at 10k nodes in 4 KB
+/// pieces, 150 runs each: median 20.9 ms with 16 pieces, 21.9 with 32, 23.7 with 64).
 fn window(threads: usize) -> usize {
     (4 * threads).max(16)
 }
@@ -125,31 +130,51 @@ fn window(threads: usize) -> usize {
 /// to start a piece too far ahead.
 #[derive(Default)]
 struct Turn {
-    /// (results handed on, stopped early).
-    state: Mutex<(usize, bool)>,
+    state: Mutex<TurnState>,
     changed: Condvar,
 }
 
+#[derive(Default)]
+struct TurnState {
+    handed_on: usize,
+    stopped: bool,
+    /// The smallest count a waiting thread waits for; `None` while none waits.
+    wake_at: Option<usize>,
+}
+
 impl Turn {
-    /// Waits until `n` results have been handed on; false if the caller stopped first.
-    fn wait_for(&self, n: usize) -> bool {
+    /// Returns at once if `start` results have been handed on; otherwise waits
+    /// until `resume` (at least `start`) have been. False if the caller stopped first.
+    fn wait_for(&self, start: usize, resume: usize) -> bool {
         let Ok(mut state) = self.state.lock() else {
             return false;
         };
-        while state.0 < n && !state.1 {
+        if state.handed_on >= start {
+            return !state.stopped;
+        }
+        while state.handed_on < resume && !state.stopped {
+            state.wake_at = Some(state.wake_at.map_or(resume, |w| w.min(resume)));
             state = match self.changed.wait(state) {
                 Ok(state) => state,
                 Err(_) => return false,
             };
         }
-        !state.1
+        !state.stopped
     }
 
+    /// Counts a result handed on; wakes the waiting threads once one of them can go on.
+    /// (A condvar's notify is a system call even when nobody waits: with one
+    /// result a piece, that was a call per few KB of text.)
     fn advance(&self, handed_on: usize) {
-        if let Ok(mut state) = self.state.lock() {
-            state.0 = handed_on;
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        state.handed_on = handed_on;
+        if state.wake_at.is_some_and(|w| handed_on >= w) {
+            state.wake_at = None;
+            drop(state);
+            self.changed.notify_all();
         }
-        self.changed.notify_all();
     }
 
     fn stop_on_drop(&self) -> impl Drop + '_ {
@@ -157,7 +182,7 @@ impl Turn {
         impl Drop for Stop<'_> {
             fn drop(&mut self) {
                 if let Ok(mut state) = self.0.state.lock() {
-                    state.1 = true;
+                    state.stopped = true;
                 }
                 self.0.changed.notify_all();
             }
@@ -214,6 +239,29 @@ mod tests {
         assert_eq!(got, (0..n).collect::<Vec<_>>());
         // At most the window of results made and not yet handed on.
         assert!(most.load(Ordering::SeqCst) <= window(3), "{most:?}");
+    }
+
+    #[test]
+    fn a_waiting_thread_sleeps_until_resume() {
+        let turn = Turn::default();
+        let resumed = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                assert!(turn.wait_for(5, 8));
+                resumed.store(true, Ordering::SeqCst);
+            });
+            // Once it waits, reaching `start` alone does not let it go.
+            while turn.state.lock().unwrap().wake_at != Some(8) {
+                std::thread::yield_now();
+            }
+            turn.advance(5);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(!resumed.load(Ordering::SeqCst));
+            turn.advance(8);
+        });
+        assert!(resumed.load(Ordering::SeqCst));
+        // Already at `start`: no wait at all.
+        assert!(turn.wait_for(8, 100));
     }
 
     #[test]
