@@ -67,17 +67,21 @@ pub fn analyze(text: &str) -> Analysis {
     // Room for as many nodes and links as the text could have lines: memory that
     // is never written is never paged in, and nothing is copied as the graph grows.
     let lines = syntax::max_statements(text);
-    let mut builder = graph::Builder::with_capacity(lines, lines);
+    let new_builder = || graph::Builder::with_capacity(lines, lines);
+    // Made with the first statement, once the parsing threads have started:
+    // its first writes page in fresh memory (0.8 ms at 10k nodes), which the
+    // calling thread then does while they parse, not before.
+    let mut builder = None;
     let mut notes = check::Notes::default();
     syntax::each_statement_as(
         text,
         |stmt| (check::Noted::of(text, &stmt), graph::Prepared::of(stmt)),
         |(noted, prepared)| {
             notes.add(noted);
-            builder.prepared(prepared);
+            builder.get_or_insert_with(new_builder).prepared(prepared);
         },
     );
-    let graph = builder.finish();
+    let graph = builder.unwrap_or_else(new_builder).finish();
     let problems = check::check_notes(text, notes, &graph);
     Analysis { graph, problems }
 }
