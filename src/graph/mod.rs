@@ -273,7 +273,17 @@ impl ParseGraph {
 
     /// The branch `name` of a node, if stored.
     pub fn branch(&self, id: NodeId, name: &str) -> Option<Branch<'_>> {
-        if let Some(e) = self.graph.edges(id.0).find(|e| e.weight().branch() == name) {
+        // The walks ask for `yes`, `no`, `next`... of every node: compare the
+        // edges' one-byte codes for those, not their names.
+        let code = node::word_code(name);
+        let named = |e: &Edge| {
+            if code == node::OTHER {
+                e.branch() == name
+            } else {
+                e.branch_code() == code
+            }
+        };
+        if let Some(e) = self.graph.edges(id.0).find(|e| named(e.weight())) {
             return Some(Branch::Edge(e.weight(), NodeId(e.target())));
         }
         self.unresolved_of(id)

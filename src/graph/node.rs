@@ -366,6 +366,11 @@ impl Edge {
         }
     }
 
+    /// The branch's code ([`word_code`]): [`OTHER`] for a name that is not one of the words.
+    pub(crate) fn branch_code(&self) -> u8 {
+        self.branch
+    }
+
     /// `next`, `yes`, `no`, `path1`..`path3`, or any other name written.
     pub fn branch(&self) -> &str {
         match word(self.branch) {
