@@ -502,11 +502,10 @@ impl Builder {
                     .map(std::mem::take)
                     .unwrap_or_default();
                 let (name, direction) = (rare.name, rare.direction);
-                let branch = word(slot.branch).map_or(rare.branch, Key::const_new);
                 if slot.target == NO_TARGET {
                     unresolved.push(Unresolved {
                         from: NodeId(from),
-                        branch,
+                        branch: word(slot.branch).map_or(rare.branch, Key::const_new),
                         name,
                         direction,
                         span,
@@ -517,7 +516,15 @@ impl Builder {
                     graph.add_edge(
                         from,
                         NodeIndex::new(slot.target as usize),
-                        Edge::new(branch, direction, span, target_span, slot.order),
+                        // The slot keeps the branch's code, and its name only for `OTHER`.
+                        Edge::coded(
+                            slot.branch,
+                            rare.branch,
+                            direction,
+                            span,
+                            target_span,
+                            slot.order,
+                        ),
                     );
                 }
             }

@@ -336,15 +336,18 @@ pub(crate) fn word(code: u8) -> Option<&'static str> {
 }
 
 impl Edge {
-    /// An edge with its branch and direction names, as written.
-    pub(crate) fn new(
+    /// An edge with its branch (as its [`word_code`] and its name) and its
+    /// direction, as written. The branch's name is only kept (and only read)
+    /// when the code is [`OTHER`]: a builder that stored the code passes an
+    /// empty name for the words.
+    pub(crate) fn coded(
+        branch_code: u8,
         branch: Key,
         direction: Option<Key>,
         span: Span,
         target_span: Span,
         order: u32,
     ) -> Edge {
-        let branch_code = word_code(&branch);
         let direction_code = direction.as_deref().map_or(NO_WORD, word_code);
         let other = (branch_code == OTHER || direction_code == OTHER).then(|| {
             Box::new(OtherNames {
@@ -409,7 +412,7 @@ pub struct Unresolved {
 
 #[cfg(test)]
 mod tests {
-    use super::{Edge, Node, NodeKind};
+    use super::{Edge, Node, NodeKind, word_code};
     use crate::source::Span;
     use crate::syntax::Key;
 
@@ -441,7 +444,14 @@ mod tests {
         ];
         for branch in names {
             for direction in names.map(Some).into_iter().chain([None]) {
-                let e = Edge::new(Key::from(branch), direction.map(Key::from), span, span, 0);
+                let e = Edge::coded(
+                    word_code(branch),
+                    Key::from(branch),
+                    direction.map(Key::from),
+                    span,
+                    span,
+                    0,
+                );
                 assert_eq!(e.branch(), branch);
                 assert_eq!(e.direction(), direction);
             }
