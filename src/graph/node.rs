@@ -348,6 +348,10 @@ impl Edge {
         target_span: Span,
         order: u32,
     ) -> Edge {
+        debug_assert!(
+            branch_code == OTHER || branch.is_empty() || word(branch_code) == Some(branch.as_str()),
+            "branch code {branch_code} given with the name {branch:?}"
+        );
         let direction_code = direction.as_deref().map_or(NO_WORD, word_code);
         let other = (branch_code == OTHER || direction_code == OTHER).then(|| {
             Box::new(OtherNames {
