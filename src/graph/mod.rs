@@ -27,6 +27,7 @@ pub use error::BuildError;
 pub(crate) use error::shown;
 pub use flow::{Flow, FlowEdge};
 pub use join::{Fault, ParallelShape, parallel_shapes};
+pub(crate) use keys::KeyTable;
 pub use node::{Edge, Node, NodeKind, Unresolved};
 /// The symbol tables hash node names with rustc's Fx hash: the keys come from the
 /// flow being checked, so `SipHash`'s protection against crafted collisions buys nothing.
@@ -39,8 +40,6 @@ pub(crate) fn key_hash(key: &str) -> u64 {
     use std::hash::BuildHasher as _;
     rustc_hash::FxBuildHasher.hash_one(key)
 }
-
-pub(crate) use keys::KeyTable;
 
 /// The position in `live` of `key`, if it is there.
 pub(crate) fn find_key(table: &KeyTable, live: &[(Key, NodeId)], key: &str) -> Option<u32> {

@@ -245,20 +245,27 @@ mod tests {
     fn a_waiting_thread_sleeps_until_resume() {
         let turn = Turn::default();
         let resumed = std::sync::atomic::AtomicBool::new(false);
-        std::thread::scope(|scope| {
+        // Asserted after the scope, which the waiting thread must leave first.
+        let (waits_for, early) = std::thread::scope(|scope| {
             scope.spawn(|| {
                 assert!(turn.wait_for(5, 8));
                 resumed.store(true, Ordering::SeqCst);
             });
-            // Once it waits, reaching `start` alone does not let it go.
-            while turn.state.lock().unwrap().wake_at != Some(8) {
+            // Once it waits (for `resume`, not `start`), reaching `start` alone does not let it go.
+            let waits_for = loop {
+                if let Some(at) = turn.state.lock().unwrap().wake_at {
+                    break at;
+                }
                 std::thread::yield_now();
-            }
+            };
             turn.advance(5);
             std::thread::sleep(std::time::Duration::from_millis(20));
-            assert!(!resumed.load(Ordering::SeqCst));
-            turn.advance(8);
+            let early = resumed.load(Ordering::SeqCst);
+            turn.advance(waits_for.max(8));
+            (waits_for, early)
         });
+        assert_eq!(waits_for, 8);
+        assert!(!early);
         assert!(resumed.load(Ordering::SeqCst));
         // Already at `start`: no wait at all.
         assert!(turn.wait_for(8, 100));
