@@ -42,7 +42,7 @@ fn read_halves(file: &File, len: usize) -> Option<Vec<u8>> {
     let mid = len / 2;
     let (low, high) = bytes.split_at_mut(mid);
     let read = std::thread::scope(|scope| {
-        let upper = scope.spawn(|| file.read_exact_at(high, mid as u64));
+        let upper = crate::threads::spawn(scope, || file.read_exact_at(high, mid as u64));
         let lower = file.read_exact_at(low, 0);
         lower.and(
             upper

@@ -35,6 +35,7 @@ pub mod render;
 pub mod report;
 pub mod source;
 pub mod syntax;
+mod threads;
 
 use crate::check::Problem;
 use crate::graph::ParseGraph;

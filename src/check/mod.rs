@@ -71,7 +71,7 @@ pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<P
     let ((mut problems, branch_problems), (walked, start, parallels)) =
         if graph.node_count() >= SPLIT {
             std::thread::scope(|scope| {
-                let walked = scope.spawn(walks);
+                let walked = crate::threads::spawn(scope, walks);
                 let problems = others();
                 let walked = walked
                     .join()

@@ -41,7 +41,7 @@ impl Successors {
         }
         let half = n / 2;
         let (mut low, high) = std::thread::scope(|scope| {
-            let high = scope.spawn(|| Self::of_range(g, half..n));
+            let high = crate::threads::spawn(scope, || Self::of_range(g, half..n));
             let low = Self::of_range(g, 0..half);
             (
                 low,

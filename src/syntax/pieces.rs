@@ -65,7 +65,7 @@ pub(crate) fn in_order<T: Send>(
     std::thread::scope(|scope| {
         for _ in 1..threads {
             let (done, next, work, turn) = (done.clone(), &next, &work, &turn);
-            scope.spawn(move || {
+            crate::threads::spawn(scope, move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(piece) = pieces.get(i) else { break };
