@@ -15,9 +15,12 @@ mod start;
 pub(crate) use notes::{Noted, Notes};
 pub use problem::{Problem, Severity};
 
-use crate::graph::successors::SPLIT;
 use crate::graph::{Flow, ParseGraph};
 use crate::syntax::Ast;
+
+/// From this many nodes on, the walks over the flow run on a second thread,
+/// beside the other checks.
+const SPLIT: usize = 4096;
 
 /// All problems of a flow, sorted by position (errors first at the same place).
 pub fn check(text: &str, ast: &Ast, graph: &ParseGraph) -> Vec<Problem> {
