@@ -404,15 +404,17 @@ fn check(
         }
     }
     if format == CheckFormat::Human {
-        let _ = writeln!(
-            stderr,
-            "checked {flows} flow{} in {} file{}: {errors} error{}, {warnings} warning{}",
+        // In one write: stderr is not buffered, and `writeln!` would make a system
+        // call for each piece of the line (15 of them).
+        let summary = format!(
+            "checked {flows} flow{} in {} file{}: {errors} error{}, {warnings} warning{}\n",
             plural(flows),
             files.len(),
             plural(files.len()),
             plural(errors),
             plural(warnings)
         );
+        let _ = stderr.write_all(summary.as_bytes());
     }
     let failed = errors > 0 || (deny_warnings && warnings > 0);
     Ok(if failed {
