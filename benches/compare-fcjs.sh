@@ -12,9 +12,12 @@
 #   benches/fcjs-parse-time.js (the oracle's flowchart.js with its raphael stub,
 #   package load not counted): best of N runs in one process, since its first
 #   runs are slow while the JIT warms up.
-# It prints flowchart.js's time over flowrun's best and over its median run
-# (runs on a small shared VM vary by 20-30%: the best run alone flatters
-# flowrun), and at the largest size flowrun's peak memory (/usr/bin/time -v).
+# It prints flowchart.js's best time over flowrun's best and over its median
+# run (runs on a small shared VM vary by 20-30%: the best run alone flatters
+# flowrun), flowchart.js's median over flowrun's median (flowchart.js's median
+# leaves out its first 5 runs, the JIT's warm-up; like for like, since its best
+# run flatters it as much), and at the largest size flowrun's peak memory
+# (/usr/bin/time -v).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -35,7 +38,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift ;;
     --shape) shape="$2"; shift ;;
     --seed) seed="$2"; shift ;;
-    -h|--help) sed -n "2,17p" "$0"; exit 0 ;;
+    -h|--help) sed -n "2,20p" "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -82,14 +85,16 @@ time_flowrun() {
   done | best_median
 }
 
-# Seconds (best of $runs, in one node process) for flowchart.parse.
+# Seconds ("best median" of $runs, in one node process) for flowchart.parse;
+# the median leaves out the first 5 runs (JIT warm-up) when there are more.
 time_fcjs() {
   local file="$1" n="$2"
-  node "$fcjs_timer" "$file" "$n" | awk -F= '/^parse_ms=/ { print $2 / 1000 }' | best_median | cut -d' ' -f1
+  node "$fcjs_timer" "$file" "$n" | awk -F= '/^parse_ms=/ { print $2 / 1000 }' |
+    python3 -c 'import statistics, sys; v = [float(x) for x in sys.stdin.read().split()]; w = v[5:] if len(v) > 5 else v; print("%.4f %.4f" % (min(v), statistics.median(w)))'
 }
 
 if $fcjs_1m && [[ " ${sizes[*]} " != *" 1000000 "* ]]; then sizes+=(1000000); fi
-printf '%-8s %9s %9s %9s %10s %11s %11s %8s %8s\n' nodes bytes best_s median_s fcjs_s ratio_best ratio_med MB/s_best MB/s_med
+printf '%-8s %9s %9s %9s %10s %10s %11s %11s %11s %8s %8s\n' nodes bytes best_s median_s fcjs_s fcjs_med_s ratio_best ratio_med ratio_medmed MB/s_best MB/s_med
 last_file=""
 for n in "${sizes[@]}"; do
   file="$tmp/flow-$n.flow"
@@ -99,11 +104,11 @@ for n in "${sizes[@]}"; do
   if [ "$n" -ge 100000 ]; then fc_runs=1; fi
   if [ "$n" -ge 1000000 ] && [ "$runs" -gt 8 ]; then fr_runs=8; fi
   read -r fr fr_med < <(time_flowrun "$file" "$fr_runs")
-  fc=None
-  if [ "$n" -lt 1000000 ] || $fcjs_1m; then fc=$(time_fcjs "$file" "$fc_runs"); fi
+  fc=None; fc_med=None
+  if [ "$n" -lt 1000000 ] || $fcjs_1m; then read -r fc fc_med < <(time_fcjs "$file" "$fc_runs"); fi
   python3 -c "
-n, b, fr, frm, fc = $n, $bytes, $fr, $fr_med, $fc
-cells = ('%10.4f %10.1fx %10.1fx' % (fc, fc / fr, fc / frm)) if fc else '%10s %11s %11s' % ('-', '-', '-')
+n, b, fr, frm, fc, fcm = $n, $bytes, $fr, $fr_med, $fc, $fc_med
+cells = ('%10.4f %10.4f %10.1fx %10.1fx %10.1fx' % (fc, fcm, fc / fr, fc / frm, fcm / frm)) if fc else '%10s %10s %11s %11s %11s' % ('-', '-', '-', '-', '-')
 print('%-8d %9d %9.4f %9.4f %s %8.1f %8.1f' % (n, b, fr, frm, cells, b / 1e6 / fr, b / 1e6 / frm))"
   last_file="$file"; last_n=$n; last_bytes=$bytes
 done
