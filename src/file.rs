@@ -44,11 +44,7 @@ fn read_halves(file: &File, len: usize) -> Option<Vec<u8>> {
     let read = std::thread::scope(|scope| {
         let upper = crate::threads::spawn(scope, || file.read_exact_at(high, mid as u64));
         let lower = file.read_exact_at(low, 0);
-        lower.and(
-            upper
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-        )
+        lower.and(crate::threads::join(upper))
     });
     // A file that grew meanwhile has more to read: read it whole instead.
     let mut probe = [0u8; 1];

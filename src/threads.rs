@@ -29,6 +29,13 @@ pub(crate) fn spawn<'scope, T: Send + 'scope>(
     handle
 }
 
+/// The thread's result; its panic, if it panicked, goes on in the caller.
+pub(crate) fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 #[cfg(target_os = "linux")]
 mod cpu {
     use nix::sched::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
@@ -75,7 +82,7 @@ mod cpu {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use super::{cpu, spawn};
+    use super::{cpu, join, spawn};
 
     #[test]
     fn spawned_threads_run_and_hand_back_their_result() {
@@ -85,12 +92,18 @@ mod tests {
                 .iter()
                 .map(|w| spawn(scope, move || w.repeat(2)))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap())
-                .collect::<Vec<_>>()
+            handles.into_iter().map(join).collect::<Vec<_>>()
         });
         assert_eq!(joined, ["aa", "bb", "cc"]);
+    }
+
+    #[test]
+    fn a_panic_in_the_thread_goes_on_in_the_caller() {
+        let caught = std::panic::catch_unwind(|| {
+            std::thread::scope(|scope| join(spawn(scope, || -> u8 { panic!("in the thread") })))
+        });
+        let payload = caught.expect_err("the caller panics too");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"in the thread"));
     }
 
     #[cfg(target_os = "linux")]

@@ -76,10 +76,7 @@ pub(crate) fn check_notes(text: &str, notes: Notes, graph: &ParseGraph) -> Vec<P
             std::thread::scope(|scope| {
                 let walked = crate::threads::spawn(scope, walks);
                 let problems = others();
-                let walked = walked
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (problems, walked)
+                (problems, crate::threads::join(walked))
             })
         } else {
             (others(), walks())

@@ -50,10 +50,7 @@ impl Successors {
         let (mut low, high) = std::thread::scope(|scope| {
             let high = crate::threads::spawn(scope, || Self::of_range(g, half..n));
             let low = Self::of_range(g, 0..half);
-            (
-                low,
-                high.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            )
+            (low, crate::threads::join(high))
         });
         // Append the upper half, its offsets shifted past the lower half's targets.
         let shift = index32(low.targets.len());
