@@ -89,6 +89,21 @@ impl<'g> Flow<'g> {
     pub(crate) fn follow(&self, id: NodeId) -> impl Iterator<Item = Step> + 'g {
         follow(self.graph, id)
     }
+
+    /// Whether [`follow`] takes every branch stored on a node, told from their
+    /// names alone: a condition's `yes` and `no`, any other node's `next`.
+    /// `false` means "not known" for a parallel, which may take its `next` as
+    /// one of its paths.
+    pub(crate) fn follows_all_by_name(&self, id: NodeId) -> bool {
+        let followed: &[&str] = match self.graph.node(id).kind {
+            Some(NodeKind::Condition) => &["yes", "no"],
+            Some(NodeKind::Parallel) => return false,
+            _ => &["next"],
+        };
+        self.graph
+            .branches_unordered(id)
+            .all(|b| followed.contains(&b.name()))
+    }
 }
 
 /// A followed edge, without its direction and label.
@@ -254,4 +269,36 @@ pub(crate) fn parallel_paths(g: &ParseGraph, id: NodeId) -> [Path<'_>; 3] {
         ("path2", b, p2.unwrap_or_default()),
         ("path3", c, p3.unwrap_or_default()),
     ]
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// When the names tell, [`follow`] does take every branch; where a branch
+    /// is ignored (`d`'s plain arrow, `op`'s `yes`) or a parallel may take its
+    /// `next` as a path, they do not tell.
+    #[test]
+    fn following_all_by_name_agrees_with_following() {
+        let text = "st=>start: s\nc=>condition: c\nd=>condition: d\nop=>operation: o\n\
+                    q=>operation: q\np=>parallel: p\ne=>end: e\n\
+                    st->c\nc(yes)->op\nc(no)->e\nd(yes)->e\nd->q\nop(yes)->e\nop->q\n\
+                    q->e\np(path1)->e\np->q\n";
+        let g = crate::graph::build(&crate::syntax::parse(text));
+        let flow = Flow::new(&g);
+        let mut told = Vec::new();
+        for (id, node) in g.nodes() {
+            if flow.follows_all_by_name(id) {
+                let names: Vec<&str> = flow.follow(id).map(|s| s.branch).collect();
+                assert!(
+                    g.branches_unordered(id).all(|b| names.contains(&b.name())),
+                    "{}",
+                    node.key
+                );
+                told.push(node.key.to_string());
+            }
+        }
+        assert_eq!(told, ["st", "c", "q", "e"]);
+    }
 }
