@@ -91,18 +91,14 @@ impl<'g> Flow<'g> {
     }
 
     /// Whether [`follow`] takes every branch stored on a node, told from their
-    /// names alone: a condition's `yes` and `no`, any other node's `next`.
-    /// `false` means "not known" for a parallel, which may take its `next` as
-    /// one of its paths.
+    /// names alone ([`followed_names`]). `false` means "not known" for a
+    /// parallel, which may take its `next` as one of its paths.
     pub(crate) fn follows_all_by_name(&self, id: NodeId) -> bool {
-        let followed: &[&str] = match self.graph.node(id).kind {
-            Some(NodeKind::Condition) => &["yes", "no"],
-            Some(NodeKind::Parallel) => return false,
-            _ => &["next"],
-        };
-        self.graph
-            .branches_unordered(id)
-            .all(|b| followed.contains(&b.name()))
+        followed_names(self.graph.node(id).kind).is_some_and(|names| {
+            self.graph
+                .branches_unordered(id)
+                .all(|b| names.contains(&b.name()))
+        })
     }
 }
 
@@ -126,18 +122,28 @@ pub(crate) fn follow(g: &ParseGraph, id: NodeId) -> impl Iterator<Item = Step> +
             span: b.span(),
         })
     };
-    let steps: [Option<Step>; 3] = match g.node(id).kind {
-        Some(NodeKind::Condition) => [step("yes"), step("no"), None],
-        Some(NodeKind::Parallel) => parallel_paths(g, id).map(|(branch, b, _)| {
+    let steps: [Option<Step>; 3] = match followed_names(g.node(id).kind) {
+        Some(names) => [0, 1, 2].map(|i| names.get(i).and_then(|&name| step(name))),
+        None => parallel_paths(g, id).map(|(branch, b, _)| {
             b.map(|b| Step {
                 branch,
                 target: b.target(),
                 span: b.span(),
             })
         }),
-        _ => [step("next"), None, None],
     };
     steps.into_iter().flatten()
+}
+
+/// The branches a node of `kind` follows, in order: a condition's `yes` and
+/// `no`, any other node's `next`. `None` for a parallel, whose paths may also
+/// come from its `next` ([`parallel_paths`]).
+fn followed_names(kind: Option<NodeKind>) -> Option<&'static [&'static str]> {
+    match kind {
+        Some(NodeKind::Condition) => Some(&["yes", "no"]),
+        Some(NodeKind::Parallel) => None,
+        _ => Some(&["next"]),
+    }
 }
 
 /// The edges the flow follows out of a node, with flowchart.js's draw-time defaults.
