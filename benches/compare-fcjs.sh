@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # flowrun check vs flowchart.js's own parse, on genflow flows.
 #
-#   benches/compare-fcjs.sh [--1m] [--fcjs-1m] [--runs N] [--shape S] [--seed S]
+#   benches/compare-fcjs.sh [--1m] [--fcjs-1m] [--runs N] [--shape S] [--seed S] [--timer T]
 #
 # For 1k, 10k and 100k nodes (and 1M with --1m; flowchart.js is timed there
 # only with --fcjs-1m, as it needs ~40 min) it generates a flow with
 # shared/tools/genflow.py and times:
-# - the whole `flowrun check FILE` release process: N runs (hyperfine when
-#   installed, else `date +%s%N`), best and median;
+# - the whole `flowrun check FILE` release process: N runs after one warm-up,
+#   best and median, timed from spawn to exit with no shell in between:
+#   `--timer hyperfine` (`hyperfine -N`; the default when it is installed) or
+#   `--timer spawn` (Python's posix_spawn and waitpid). An earlier version
+#   took `date +%s%N` before and after each run; the second `date` process's
+#   own start was counted too (at 10k nodes, 40 runs twice: best 12.6-12.9 ms
+#   that way, 11.4 ms from spawn to exit; medians 12.9-16.9 against 11.7);
 # - flowchart.js's `flowchart.parse` of the same text, with
 #   benches/fcjs-parse-time.js (the oracle's flowchart.js with its raphael stub,
 #   package load not counted): best of N runs in one process, since its first
@@ -31,6 +36,8 @@ fcjs_1m=false
 runs=5
 shape=branchy
 seed=1
+timer=spawn
+command -v hyperfine >/dev/null && timer=hyperfine
 while [ $# -gt 0 ]; do
   case "$1" in
     --1m) sizes+=(1000000) ;;
@@ -38,7 +45,8 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift ;;
     --shape) shape="$2"; shift ;;
     --seed) seed="$2"; shift ;;
-    -h|--help) sed -n "2,20p" "$0"; exit 0 ;;
+    --timer) timer="$2"; shift ;;
+    -h|--help) sed -n "2,24p" "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -70,19 +78,28 @@ best_median() {
 
 # Seconds ("best median" of $runs) for the whole `flowrun check FILE` process.
 time_flowrun() {
-  local file="$1" n="$2" t0 t1 i
-  if command -v hyperfine >/dev/null; then
-    hyperfine --runs "$n" --warmup 1 -N -i --export-json "$tmp/h.json" \
-      "$flowrun check $file" >/dev/null 2>&1
-    python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["results"][0]["times"])' "$tmp/h.json" | best_median
-    return
-  fi
-  for ((i = 0; i < n; i++)); do
-    t0=$(date +%s%N)
-    "$flowrun" check "$file" >/dev/null 2>&1 || true
-    t1=$(date +%s%N)
-    echo "$(( (t1 - t0) / 1000 ))e-6"
-  done | best_median
+  local file="$1" n="$2"
+  case "$timer" in
+    hyperfine)
+      hyperfine --runs "$n" --warmup 1 -N -i --export-json "$tmp/h.json" \
+        "$flowrun check $file" >/dev/null 2>&1
+      python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["results"][0]["times"])' "$tmp/h.json" | best_median
+      ;;
+    spawn)
+      python3 -c '
+import os, sys, time
+n, argv = int(sys.argv[1]), sys.argv[2:]
+null = os.open(os.devnull, os.O_WRONLY)
+quiet = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
+for i in range(n + 1):
+    t = time.perf_counter()
+    os.waitpid(os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet), 0)
+    if i:
+        print(time.perf_counter() - t)
+' "$n" "$flowrun" check "$file" | best_median
+      ;;
+    *) echo "unknown timer: $timer (hyperfine or spawn)" >&2; exit 2 ;;
+  esac
 }
 
 # Seconds ("best median" of $runs, in one node process) for flowchart.parse;
