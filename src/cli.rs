@@ -162,6 +162,7 @@ enum ListFormat {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    crate::pages::start_small();
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
@@ -173,11 +174,31 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    if args.command.starts_programs() {
+        crate::pages::restore();
+    }
     match run(args) {
         Ok(code) => code,
         Err(CliError(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
+
+impl Command {
+    /// Whether the command may start other programs (plugins, Graphviz): they
+    /// inherit the process's huge-page setting, which must then be as found.
+    fn starts_programs(&self) -> bool {
+        match self {
+            Command::Check { .. }
+            | Command::Graph { .. }
+            | Command::Fmt { .. }
+            | Command::List { .. } => false,
+            Command::Render { format, .. } => {
+                matches!(format, RenderFormat::Svg | RenderFormat::Png)
+            }
+            _ => true,
         }
     }
 }
@@ -243,6 +264,7 @@ pub(crate) fn read_document(path: &Path) -> Result<Document, CliError> {
         std::io::stdin()
             .read_to_string(&mut text)
             .map_err(|e| CliError(format!("cannot read stdin: {e}")))?;
+        crate::pages::fit(text.len());
         return Ok(document::read("-", text));
     }
     let bytes = crate::file::read(path)

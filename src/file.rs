@@ -21,6 +21,8 @@ pub(crate) fn read(path: &Path) -> io::Result<Vec<u8>> {
         .ok()
         .and_then(|m| usize::try_from(m.len()).ok())
         .unwrap_or(0);
+    // Before any of it is read into memory.
+    crate::pages::fit(len);
     if len >= SPLIT {
         if let Some(bytes) = read_halves(&file, len) {
             return Ok(bytes);

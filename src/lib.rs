@@ -31,6 +31,7 @@ pub mod exec;
 mod file;
 pub mod fmt;
 pub mod graph;
+mod pages;
 pub mod render;
 pub mod report;
 pub mod source;

@@ -236,3 +236,46 @@ fn fmt_refuses_stdin() {
         .code(2)
         .stderr(predicate::str::contains("render - --format flowchartjs"));
 }
+
+/// Graphviz, like a plugin, inherits the huge-page setting flowrun was started
+/// with (flowrun turns them off for itself on small inputs, `src/pages.rs`).
+#[cfg(target_os = "linux")]
+#[test]
+fn graphviz_gets_huge_pages_as_flowrun_found_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let thp = |status: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with("THP_enabled:"))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
+    let Some(expected) = thp(&ours) else {
+        eprintln!("SKIPPED: this kernel's /proc/self/status has no THP_enabled line");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // A stand-in for `dot` that prints what it was given instead of a picture.
+    let dot = dir.path().join("dot");
+    std::fs::write(
+        &dot,
+        "#!/bin/sh\ncat >/dev/null\ngrep THP_enabled /proc/self/status\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&dot, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = dir.path().join("x.svg");
+    flowrun()
+        .env("FLOWRUN_DOT", &dot)
+        .args([
+            "render",
+            &workflows("uk-bug-fix.flow"),
+            "--format",
+            "svg",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let seen = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(thp(&seen), Some(expected), "{seen}");
+}

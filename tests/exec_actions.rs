@@ -824,3 +824,32 @@ fn max_steps_defaults_to_10_000() {
     assert_eq!(started(&events).len(), 10_000);
     assert_eq!(run_end(&events).steps, 10_000);
 }
+
+// ── what a plugin inherits ───────────────────────────────────────────────
+
+/// flowrun turns transparent huge pages off for itself on small inputs
+/// (`src/pages.rs`); a plugin it starts inherits the setting, which must then be
+/// the one flowrun was started with.
+#[cfg(target_os = "linux")]
+#[test]
+fn plugins_get_huge_pages_as_flowrun_found_them() {
+    let thp = |status: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with("THP_enabled:"))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
+    let Some(expected) = thp(&ours) else {
+        eprintln!("SKIPPED: this kernel's /proc/self/status has no THP_enabled line");
+        return;
+    };
+    let sandbox = Sandbox::with(
+        "st=>start: go\na=>operation: Look\ne=>end\nst->a->e\n",
+        "[[bind]]\nnode = \"a\"\nrun = [\"grep\", \"THP_enabled\", \"/proc/self/status\"]\n",
+    );
+    sandbox.execute(&[]).assert().code(0);
+    let seen = output(&sandbox.events(), "stdout");
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(thp(&seen[0]), Some(expected));
+}
