@@ -242,15 +242,9 @@ fn fmt_refuses_stdin() {
 #[cfg(target_os = "linux")]
 #[test]
 fn graphviz_gets_huge_pages_as_flowrun_found_them() {
+    use crate::support::{our_thp_line, thp_line};
     use std::os::unix::fs::PermissionsExt;
-    let thp = |status: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with("THP_enabled:"))
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-    };
-    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
-    let Some(expected) = thp(&ours) else {
+    let Some(expected) = our_thp_line() else {
         eprintln!("SKIPPED: this kernel's /proc/self/status has no THP_enabled line");
         return;
     };
@@ -277,5 +271,5 @@ fn graphviz_gets_huge_pages_as_flowrun_found_them() {
         .assert()
         .code(0);
     let seen = std::fs::read_to_string(&out).unwrap();
-    assert_eq!(thp(&seen), Some(expected), "{seen}");
+    assert_eq!(thp_line(&seen), Some(expected), "{seen}");
 }

@@ -833,14 +833,8 @@ fn max_steps_defaults_to_10_000() {
 #[cfg(target_os = "linux")]
 #[test]
 fn plugins_get_huge_pages_as_flowrun_found_them() {
-    let thp = |status: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with("THP_enabled:"))
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-    };
-    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
-    let Some(expected) = thp(&ours) else {
+    use crate::support::{our_thp_line, thp_line};
+    let Some(expected) = our_thp_line() else {
         eprintln!("SKIPPED: this kernel's /proc/self/status has no THP_enabled line");
         return;
     };
@@ -851,5 +845,5 @@ fn plugins_get_huge_pages_as_flowrun_found_them() {
     sandbox.execute(&[]).assert().code(0);
     let seen = output(&sandbox.events(), "stdout");
     assert_eq!(seen.len(), 1, "{seen:?}");
-    assert_eq!(thp(&seen[0]), Some(expected));
+    assert_eq!(thp_line(&seen[0]), Some(expected));
 }

@@ -112,3 +112,17 @@ pub(crate) fn graphviz_svg(dot: String) -> Result<(), String> {
         Err(format!("{} {stderr}", out.status))
     }
 }
+
+/// The `THP_enabled:` line of a `/proc/PID/status` text, its spacing made plain.
+pub(crate) fn thp_line(status: &str) -> Option<String> {
+    status
+        .lines()
+        .find(|l| l.starts_with("THP_enabled:"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// This test process's huge-page setting (what flowrun, started from it, finds),
+/// or `None` when the kernel does not show it.
+pub(crate) fn our_thp_line() -> Option<String> {
+    thp_line(&std::fs::read_to_string("/proc/self/status").ok()?)
+}
