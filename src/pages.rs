@@ -11,9 +11,10 @@
 //! 5k 0.2 ms, 7k (510 KB) nothing, and from 30k nodes (2.3 MB: 31.9 against
 //! 33.9 ms) they lost.
 //!
-//! So the process starts with them off ([`start_small`]) and turns them back on,
-//! as it found them, for a text of [`LARGE`] bytes or more ([`fit`]) and before it
-//! starts other programs, which would inherit the setting ([`restore`]).
+//! So the process starts with them off ([`start_small`]), unless a file named on
+//! its command line has [`LARGE`] bytes or more, and turns them back on, as it
+//! found them, for such a text found otherwise (stdin, a directory: [`fit`]) and
+//! before it starts other programs, which would inherit the setting ([`restore`]).
 
 #[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicBool, Ordering};

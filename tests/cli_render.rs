@@ -105,12 +105,10 @@ fn render_svg_to_a_file() {
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
 }
 
-#[test]
-fn render_svg_without_graphviz_says_how_to_install_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("x.svg");
-    flowrun()
-        .env("FLOWRUN_DOT", dir.path().join("no-such-dot"))
+/// `render workflows/uk-bug-fix.flow --format svg -o OUT`, with `dot` as Graphviz.
+fn render_svg_with_dot(dot: &Path, out: &Path) -> Command {
+    let mut cmd = flowrun();
+    cmd.env("FLOWRUN_DOT", dot)
         .args([
             "render",
             &workflows("uk-bug-fix.flow"),
@@ -118,7 +116,15 @@ fn render_svg_without_graphviz_says_how_to_install_and_writes_nothing() {
             "svg",
             "-o",
         ])
-        .arg(&out)
+        .arg(out);
+    cmd
+}
+
+#[test]
+fn render_svg_without_graphviz_says_how_to_install_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.svg");
+    render_svg_with_dot(&dir.path().join("no-such-dot"), &out)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("apt-get install graphviz"));
@@ -249,7 +255,7 @@ fn graphviz_gets_huge_pages_as_flowrun_found_them() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    // A stand-in for `dot` that prints what it was given instead of a picture.
+    // A stand-in for `dot` that prints its own huge-page setting instead of a picture.
     let dot = dir.path().join("dot");
     std::fs::write(
         &dot,
@@ -258,18 +264,7 @@ fn graphviz_gets_huge_pages_as_flowrun_found_them() {
     .unwrap();
     std::fs::set_permissions(&dot, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = dir.path().join("x.svg");
-    flowrun()
-        .env("FLOWRUN_DOT", &dot)
-        .args([
-            "render",
-            &workflows("uk-bug-fix.flow"),
-            "--format",
-            "svg",
-            "-o",
-        ])
-        .arg(&out)
-        .assert()
-        .code(0);
+    render_svg_with_dot(&dot, &out).assert().code(0);
     let seen = std::fs::read_to_string(&out).unwrap();
     assert_eq!(thp_line(&seen), Some(expected), "{seen}");
 }
